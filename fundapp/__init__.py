@@ -1,0 +1,148 @@
+"""fundapp: grant management for a biodiversity conservation fund."""
+
+import logging
+import os
+import uuid
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+import config as config_module
+from fundapp.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("fundapp")
+
+#: Content-Security-Policy: nothing inline, nothing from another host.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(config=None):
+    """Build the app. ``config`` is a config class, a name from config.CONFIGS, or None (FUNDAPP_CONFIG)."""
+    if config is None or isinstance(config, str):
+        config = config_module.CONFIGS[config or os.environ.get("FUNDAPP_CONFIG", "development")]
+    if hasattr(config, "check"):
+        config.check()
+
+    app = Flask(
+        __name__,
+        instance_path=config.INSTANCE_PATH,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_object(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+    _register_models()
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_request_hooks(app)
+
+    from fundapp.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _init_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "UTC")
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    from fundapp.core.db import configure_engine
+
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from fundapp.core.formatting import register_template_helpers
+
+    register_template_helpers(app)
+
+
+def _select_locale():
+    languages = list(config_module.Config.LANGUAGES)
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or "en"
+
+
+def _register_models():
+    """Import every module's models so SQLAlchemy (and Alembic) know all tables."""
+    import fundapp.accounts.dashboard
+    import fundapp.accounts.models
+    import fundapp.core.audit
+    import fundapp.core.mail
+    import fundapp.reference.models  # noqa: F401
+
+
+def _register_blueprints(app):
+    from fundapp.accounts.views import bp as accounts_bp
+    from fundapp.admin.views import bp as admin_bp
+    from fundapp.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def _register_error_pages(app):
+    messages = {
+        400: _("The request could not be understood. Go back, reload the page and try again."),
+        403: _("You do not have permission to see this page."),
+        404: _("There is no page at this address."),
+        405: _("This page does not accept that kind of request."),
+        413: _("The file is too large. Upload a smaller one."),
+        429: _("Too many attempts. Wait a few minutes before you try again."),
+    }
+
+    def render_error(status, message, reference=None):
+        return render_template("errors/error.html", status=status, message=message, reference=reference), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(
+            400, _("Your form expired or was sent from elsewhere. Reload the page and send it again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code >= 500:
+            return internal_error(error)
+        message = messages.get(error.code) or error.description
+        return render_error(error.code, message)
+
+    @app.errorhandler(Exception)
+    def internal_error(error):
+        reference = uuid.uuid4().hex[:12]
+        log.error("Unhandled error, reference %s, on %s %s", reference, request.method, request.path,
+                  exc_info=error)
+        db.session.rollback()
+        return render_error(
+            500, _("Something went wrong on our side. If it happens again, quote this reference."), reference
+        )
+
+
+def _register_request_hooks(app):
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

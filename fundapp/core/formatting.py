@@ -1,0 +1,41 @@
+"""How values are shown: instants in the fund's time zone, money in the reader's locale."""
+
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import format_datetime, get_locale
+
+
+def fund_timezone():
+    return ZoneInfo(current_app.config["FUND_TIMEZONE"])
+
+
+def to_local(instant):
+    """An instant (stored in UTC) as the fund's wall-clock time."""
+    return instant.astimezone(fund_timezone()) if instant is not None else None
+
+
+def local_datetime(instant, fmt="medium"):
+    if instant is None:
+        return ""
+    local = to_local(instant)
+    return f"{format_datetime(local.replace(tzinfo=None), fmt)} ({local.tzname()})"
+
+
+def money(value):
+    """Format a Money value for the current locale."""
+    return "" if value is None else value.format(str(get_locale() or "en"))
+
+
+def register_template_helpers(app):
+    app.add_template_filter(local_datetime, "local_datetime")
+    app.add_template_filter(money, "money")
+
+    @app.context_processor
+    def fund_settings():
+        return {
+            "fund_name": app.config["FUND_NAME"],
+            "fund_short_name": app.config["FUND_SHORT_NAME"],
+            "languages": app.config["LANGUAGES"],
+            "get_locale": get_locale,
+        }
