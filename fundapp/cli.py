@@ -121,17 +121,22 @@ def create_user_command(email, full_name, roles, password_stdin):
 @click.option("--force", is_flag=True, help="Load even if the database already holds users.")
 @with_appcontext
 def seed_demo_command(force):
-    """Load a realistic demo fund (organisations and people in every role)."""
-    from fundapp.demo import DEMO_PASSWORD, seed_demo
+    """Load a realistic demo fund (organisations and people in every role) into an empty database."""
+    from fundapp.accounts.models import get_user_by_email
+    from fundapp.demo import DEMO_PASSWORD, STAFF, demo_logins, seed_demo
 
     loaded = seed_demo(db.session, force=force)
-    if not loaded:
-        click.echo("The database already holds users; demo data not loaded (use --force to add it anyway).")
-        return
-    db.session.commit()
-    click.echo("Demo data loaded. Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    if loaded is None:
+        click.echo("The database already holds users, so the demo data was not loaded.")
+        if get_user_by_email(STAFF[0][0]) is None:
+            return
+        loaded = demo_logins()
+    else:
+        db.session.commit()
+        click.echo("Demo data loaded.")
+    click.echo(f"Demo logins (password for every one: {DEMO_PASSWORD}):")
     for email, roles in loaded:
-        click.echo(f"  {email:<36} {roles}")
+        click.echo(f"  {email:<32} {roles}")
 
 
 @click.group("reference")

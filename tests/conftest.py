@@ -3,10 +3,12 @@
 Set FUNDAPP_TEST_DATABASE_URL to run the suite on PostgreSQL; by default it runs on in-memory SQLite.
 """
 
+import contextvars
 import os
 import re
 
 import pytest
+from flask.testing import FlaskClient
 
 import config
 from fundapp import create_app
@@ -22,11 +24,23 @@ class _TestConfig(config.TestConfig):
     SQLALCHEMY_DATABASE_URI = TEST_DATABASE_URL
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    Without this, requests would reuse the app context the ``db`` fixture holds open, sharing ``g``
+    (and the CSRF token cached there) and the database session with the test and with each other.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     _TestConfig.INSTANCE_PATH = str(tmp_path_factory.mktemp("instance"))
     _TestConfig.STORAGE_PATH = str(tmp_path_factory.mktemp("files"))
     app = create_app(_TestConfig)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _db.drop_all()
         _db.create_all()

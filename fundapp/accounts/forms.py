@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from fundapp.accounts.identifiers import bin_problem, iban_problem
@@ -48,7 +49,7 @@ class OrganisationFieldsMixin:
     )
     org_type = SelectField(
         _l("Type of organisation"),
-        choices=[(t.value, t.label) for t in OrganisationType],
+        choices=[SelectChoice(t.value, t.label) for t in OrganisationType],
         validators=[InputRequired()],
     )
     region_id = SelectField(_l("Region"), coerce=int, validators=[InputRequired()])
@@ -71,7 +72,7 @@ class OrganisationFieldsMixin:
     )
 
     def load_regions(self):
-        self.region_id.choices = [(item.id, item.label) for item in reference_items(Vocabulary.REGION)]
+        self.region_id.choices = [SelectChoice(item.id, item.label) for item in reference_items(Vocabulary.REGION)]
 
     def organisation_data(self):
         fields = (
@@ -136,7 +137,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class UserRolesForm(FlaskForm):
-    roles = MultiCheckboxField(_l("Roles"), choices=[(r.value, r.label) for r in Role])
+    roles = MultiCheckboxField(_l("Roles"), choices=[SelectChoice(r.value, r.label) for r in Role])
     is_active = BooleanField(_l("Account active (may log in)"))
 
 
@@ -147,7 +148,7 @@ class StaffAccountForm(FlaskForm):
         validators=[InputRequired(), Email(message=_l("Enter a valid email address.")), Length(max=255)],
         filters=[_strip],
     )
-    roles = MultiCheckboxField(_l("Roles"), choices=[(r.value, r.label) for r in Role])
+    roles = MultiCheckboxField(_l("Roles"), choices=[SelectChoice(r.value, r.label) for r in Role])
 
     def validate_roles(self, field):
         if not field.data:
