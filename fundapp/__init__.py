@@ -5,7 +5,7 @@ import os
 import uuid
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, has_request_context, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -75,6 +75,8 @@ def _init_extensions(app):
 
 def _select_locale():
     languages = list(config_module.Config.LANGUAGES)
+    if not has_request_context():
+        return "en"
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages) or "en"
