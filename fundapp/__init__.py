@@ -5,7 +5,7 @@ import os
 import uuid
 from pathlib import Path
 
-from flask import Flask, has_request_context, render_template, request
+from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -79,6 +79,8 @@ def _select_locale():
         return "en"
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
     return request.accept_languages.best_match(languages) or "en"
 
 
@@ -88,6 +90,7 @@ def _register_models():
     import fundapp.accounts.models
     import fundapp.core.audit
     import fundapp.core.mail
+    import fundapp.reference.dashboard
     import fundapp.reference.models  # noqa: F401
 
 
@@ -95,10 +98,12 @@ def _register_blueprints(app):
     from fundapp.accounts.views import bp as accounts_bp
     from fundapp.admin.views import bp as admin_bp
     from fundapp.main.views import bp as main_bp
+    from fundapp.reference.views import bp as reference_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(reference_bp, url_prefix="/admin/reference")
 
 
 def _register_error_pages(app):

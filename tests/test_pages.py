@@ -122,3 +122,16 @@ def test_forms_label_every_field(client, db):
     assert visible, "the registration form has fields"
     for field_id in visible:
         assert f'for="{field_id}"' in html, f"field {field_id} has no label"
+
+
+def test_language_choice_is_remembered_and_shows_russian_labels(client, db):
+    response = post_form(client, "/language", {"language": "ru", "next": "/register"})
+    assert response.status_code == 302 and response.headers["Location"] == "/register"
+
+    html = client.get("/register").get_data(as_text=True)
+    assert '<html lang="ru">' in html
+    assert "Мангистауская область" in html  # region names follow the reader's language
+
+
+def test_unknown_language_is_refused(client, db):
+    assert post_form(client, "/language", {"language": "xx"}).status_code == 400
