@@ -36,3 +36,8 @@ def set_language():
         current_user.locale = language
         db.session.commit()
     return redirect(safe_next_url(url_for("main.home")))
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="img/favicon.svg"), code=301)
