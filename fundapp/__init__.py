@@ -88,8 +88,10 @@ def _register_models():
     """Import every module's models so SQLAlchemy (and Alembic) know all tables."""
     import fundapp.accounts.dashboard
     import fundapp.accounts.models
+    import fundapp.applications.models
     import fundapp.core.audit
     import fundapp.core.mail
+    import fundapp.core.storage
     import fundapp.reference.dashboard
     import fundapp.reference.models  # noqa: F401
 

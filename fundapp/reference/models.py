@@ -17,6 +17,8 @@ class Vocabulary(StrEnum):
     CONSERVATION_ACTION = "conservation_action"  # IUCN-CMP conservation actions classification
     GBF_TARGET = "gbf_target"  # Kunming-Montreal Global Biodiversity Framework targets
     DAC_SECTOR = "dac_sector"  # OECD DAC purpose codes used by the fund (IATI)
+    THEME = "theme"  # the fund's funding themes; calls pick theirs from these
+    STANDARD_INDICATOR = "standard_indicator"  # impact indicators added up across the portfolio
 
 
 class ReferenceItem(db.Model):
