@@ -4,7 +4,6 @@ import json
 import sys
 
 import click
-
 from flask.cli import FlaskGroup, with_appcontext
 
 from fundapp.extensions import db
@@ -27,6 +26,9 @@ def register_commands(app):
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(reference_group)
+    from fundapp.core.jobs import worker_command
+
+    app.cli.add_command(worker_command)
 
 
 @click.command("summary")
@@ -107,7 +109,11 @@ def create_user_command(email, full_name, roles, password_stdin):
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = create_user(
-            db.session, None, email=email, full_name=full_name or email.split("@")[0], password=password,
+            db.session,
+            None,
+            email=email,
+            full_name=full_name or email.split("@")[0],
+            password=password,
             roles=role_values,
         )
     except DomainError as error:
@@ -153,5 +159,3 @@ def reference_load_command():
     added = load_reference_data(db.session)
     db.session.commit()
     click.echo(f"Reference data loaded: {added} items added.")
-
-

@@ -44,8 +44,10 @@ ORGANISATIONS = [
         OrganisationType.NGO,
         "KZ-47",
         "Aktau, 9th microdistrict, 12",
-        [("seal@caspianseal.example", "Aliya Dzhaksybekova", True),
-         ("marat@caspianseal.example", "Marat Utegenov", False)],
+        [
+            ("seal@caspianseal.example", "Aliya Dzhaksybekova", True),
+            ("marat@caspianseal.example", "Marat Utegenov", False),
+        ],
     ),
     (
         2,
@@ -113,14 +115,28 @@ def seed_demo(session, force=False):
             )
         )
         organisation = Organisation(
-            name_en=name_en, name_ru=name_ru, name_kk=name_kk, bin=demo_bin(serial), org_type=org_type,
-            region=region, legal_address=address, bank_name="Halyk Bank", bank_bic="HSBKKZKX",
-            bank_iban="KZ86125KZT5004100100", bank_kbe="18",
+            name_en=name_en,
+            name_ru=name_ru,
+            name_kk=name_kk,
+            bin=demo_bin(serial),
+            org_type=org_type,
+            region=region,
+            legal_address=address,
+            bank_name="Halyk Bank",
+            bank_bic="HSBKKZKX",
+            bank_iban="KZ86125KZT5004100100",
+            bank_kbe="18",
         )
         session.add(organisation)
         for email, full_name, is_manager in people:
-            user = create_user(session, None, email=email, full_name=full_name, password=DEMO_PASSWORD,
-                               roles=[Role.APPLICANT])
+            user = create_user(
+                session,
+                None,
+                email=email,
+                full_name=full_name,
+                password=DEMO_PASSWORD,
+                roles=[Role.APPLICANT],
+            )
             organisation.memberships.append(Membership(user=user, is_manager=is_manager))
         record_event(session, None, organisation, "organisation.registered", after={"demo": True})
     session.flush()

@@ -127,5 +127,3 @@ def login_as(client):
         return login(client, user, password)
 
     return _login
-
-

@@ -10,8 +10,16 @@ from fundapp.core.permissions import Role
 from tests.conftest import login
 from tests.factories import make_applicant, make_organisation, make_user
 
-PEOPLE = ["anon", "applicant", "outsider", "reviewer", "board_member", "programme_officer",
-          "finance_officer", "admin"]
+PEOPLE = [
+    "anon",
+    "applicant",
+    "outsider",
+    "reviewer",
+    "board_member",
+    "programme_officer",
+    "finance_officer",
+    "admin",
+]
 
 # url template -> expected status per person (same order as PEOPLE)
 ROUTES = {

@@ -25,7 +25,9 @@ def test_create_user_reads_the_password_from_stdin(runner, db):
 
 
 def test_create_user_refuses_an_unknown_role(runner, db):
-    result = runner.invoke(args=["create-user", "x@example.org", "--role", "emperor"], input="a long enough password\n")
+    result = runner.invoke(
+        args=["create-user", "x@example.org", "--role", "emperor"], input="a long enough password\n"
+    )
 
     assert result.exit_code == 2
     assert "unknown role" in result.output
@@ -37,7 +39,9 @@ def test_create_user_refuses_a_short_password_and_a_duplicate(runner, db):
     db.session.commit()
 
     short = runner.invoke(args=["create-user", "y@example.org", "--role", "admin"], input="short\n")
-    duplicate = runner.invoke(args=["create-user", existing.email, "--role", "admin"], input="a long enough password\n")
+    duplicate = runner.invoke(
+        args=["create-user", existing.email, "--role", "admin"], input="a long enough password\n"
+    )
 
     assert short.exit_code == 1 and "at least 10 characters" in short.output
     assert duplicate.exit_code == 1 and "already exists" in duplicate.output

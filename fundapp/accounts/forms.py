@@ -4,8 +4,8 @@ operations and come back as DomainError with the field they belong to."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from fundapp.accounts.identifiers import bin_problem, iban_problem
@@ -38,9 +38,15 @@ def _check_iban(form, field):
 
 
 class OrganisationFieldsMixin:
-    name_en = StringField(_l("Name in English"), validators=[InputRequired(), Length(max=300)], filters=[_strip])
-    name_ru = StringField(_l("Name in Russian"), validators=[InputRequired(), Length(max=300)], filters=[_strip])
-    name_kk = StringField(_l("Name in Kazakh"), validators=[InputRequired(), Length(max=300)], filters=[_strip])
+    name_en = StringField(
+        _l("Name in English"), validators=[InputRequired(), Length(max=300)], filters=[_strip]
+    )
+    name_ru = StringField(
+        _l("Name in Russian"), validators=[InputRequired(), Length(max=300)], filters=[_strip]
+    )
+    name_kk = StringField(
+        _l("Name in Kazakh"), validators=[InputRequired(), Length(max=300)], filters=[_strip]
+    )
     bin = StringField(
         _l("BIN (business identification number)"),
         validators=[InputRequired(), _check_bin],
@@ -53,15 +59,21 @@ class OrganisationFieldsMixin:
         validators=[InputRequired()],
     )
     region_id = SelectField(_l("Region"), coerce=int, validators=[InputRequired()])
-    legal_address = StringField(_l("Legal address"), validators=[InputRequired(), Length(max=500)],
-                                filters=[_strip])
+    legal_address = StringField(
+        _l("Legal address"), validators=[InputRequired(), Length(max=500)], filters=[_strip]
+    )
     website = StringField(_l("Website"), validators=[Optional(), Length(max=300)], filters=[_strip])
     contact_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)], filters=[_strip])
     bank_name = StringField(_l("Bank"), validators=[Optional(), Length(max=200)], filters=[_strip])
     bank_bic = StringField(
         _l("Bank BIC (SWIFT)"),
-        validators=[Optional(), Regexp(r"^[A-Za-z]{6}[A-Za-z0-9]{2}([A-Za-z0-9]{3})?$",
-                                       message=_l("A BIC has 8 or 11 letters and digits, e.g. HSBKKZKX."))],
+        validators=[
+            Optional(),
+            Regexp(
+                r"^[A-Za-z]{6}[A-Za-z0-9]{2}([A-Za-z0-9]{3})?$",
+                message=_l("A BIC has 8 or 11 letters and digits, e.g. HSBKKZKX."),
+            ),
+        ],
         filters=[_strip],
     )
     bank_iban = StringField(_l("Account (IBAN)"), validators=[Optional(), _check_iban], filters=[_strip])
@@ -72,12 +84,25 @@ class OrganisationFieldsMixin:
     )
 
     def load_regions(self):
-        self.region_id.choices = [SelectChoice(item.id, item.label) for item in reference_items(Vocabulary.REGION)]
+        self.region_id.choices = [
+            SelectChoice(item.id, item.label) for item in reference_items(Vocabulary.REGION)
+        ]
 
     def organisation_data(self):
         fields = (
-            "name_en", "name_ru", "name_kk", "bin", "org_type", "region_id", "legal_address", "website",
-            "contact_phone", "bank_name", "bank_bic", "bank_iban", "bank_kbe",
+            "name_en",
+            "name_ru",
+            "name_kk",
+            "bin",
+            "org_type",
+            "region_id",
+            "legal_address",
+            "website",
+            "contact_phone",
+            "bank_name",
+            "bank_bic",
+            "bank_iban",
+            "bank_kbe",
         )
         return {name: getattr(self, name).data for name in fields}
 
@@ -95,7 +120,9 @@ class PasswordFieldsMixin:
 
 
 class RegistrationForm(OrganisationFieldsMixin, PasswordFieldsMixin, FlaskForm):
-    full_name = StringField(_l("Your full name"), validators=[InputRequired(), Length(max=200)], filters=[_strip])
+    full_name = StringField(
+        _l("Your full name"), validators=[InputRequired(), Length(max=200)], filters=[_strip]
+    )
     email = EmailField(
         _l("Your email"),
         validators=[InputRequired(), Email(message=_l("Enter a valid email address.")), Length(max=255)],
@@ -116,7 +143,9 @@ class InviteForm(FlaskForm):
 
 
 class AcceptInvitationForm(PasswordFieldsMixin, FlaskForm):
-    full_name = StringField(_l("Your full name"), validators=[InputRequired(), Length(max=200)], filters=[_strip])
+    full_name = StringField(
+        _l("Your full name"), validators=[InputRequired(), Length(max=200)], filters=[_strip]
+    )
 
 
 class ConfirmForm(FlaskForm):

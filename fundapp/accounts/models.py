@@ -152,14 +152,11 @@ class Organisation(db.Model):
         return user.is_authenticated and any(m.user_id == user.id for m in self.memberships)
 
     def is_manager(self, user):
-        return user.is_authenticated and any(
-            m.user_id == user.id and m.is_manager for m in self.memberships
-        )
+        return user.is_authenticated and any(m.user_id == user.id and m.is_manager for m in self.memberships)
 
     def can_view(self, user):
         return self.is_member(user) or (
-            user.is_authenticated
-            and user.has_role(Role.ADMIN, Role.PROGRAMME_OFFICER, Role.FINANCE_OFFICER)
+            user.is_authenticated and user.has_role(Role.ADMIN, Role.PROGRAMME_OFFICER, Role.FINANCE_OFFICER)
         )
 
     def can_view_bank_details(self, user):

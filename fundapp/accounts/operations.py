@@ -21,8 +21,20 @@ from fundapp.core.permissions import Role
 
 MIN_PASSWORD_LENGTH = 10
 ORGANISATION_FIELDS = (
-    "name_en", "name_ru", "name_kk", "bin", "org_type", "region_id", "legal_address", "website",
-    "contact_email", "contact_phone", "bank_name", "bank_bic", "bank_iban", "bank_kbe",
+    "name_en",
+    "name_ru",
+    "name_kk",
+    "bin",
+    "org_type",
+    "region_id",
+    "legal_address",
+    "website",
+    "contact_email",
+    "contact_phone",
+    "bank_name",
+    "bank_bic",
+    "bank_iban",
+    "bank_kbe",
 )
 #: Fields left out of audit summaries: bank details are not for every reader of the log.
 _PRIVATE_FIELDS = {"bank_iban", "bank_bic", "bank_kbe", "bank_name"}
@@ -30,7 +42,8 @@ _PRIVATE_FIELDS = {"bank_iban", "bank_bic", "bank_kbe", "bank_name"}
 
 def _summary(organisation):
     return {
-        field: getattr(organisation, field).value if hasattr(getattr(organisation, field), "value")
+        field: getattr(organisation, field).value
+        if hasattr(getattr(organisation, field), "value")
         else getattr(organisation, field)
         for field in ORGANISATION_FIELDS
         if field not in _PRIVATE_FIELDS
@@ -50,8 +63,9 @@ def create_user(session, actor, *, email, full_name, password=None, roles=(), lo
     if not email or "@" not in email:
         raise DomainError(_("Enter a valid email address."), field="email")
     if get_user_by_email(email):
-        raise DomainError(_("An account with this email already exists. Log in or reset its password."),
-                          field="email")
+        raise DomainError(
+            _("An account with this email already exists. Log in or reset its password."), field="email"
+        )
     if password is not None:
         check_password_strength(password)
     user = User(
@@ -60,10 +74,17 @@ def create_user(session, actor, *, email, full_name, password=None, roles=(), lo
         password_hash=hash_password(password) if password else None,
         locale=locale,
     )
-    user.role_grants = [UserRole(role=Role(role), granted_by_id=getattr(actor, "id", None)) for role in set(roles)]
+    user.role_grants = [
+        UserRole(role=Role(role), granted_by_id=getattr(actor, "id", None)) for role in set(roles)
+    ]
     session.add(user)
-    record_event(session, actor, user, "user.created",
-                 after={"email": email, "roles": sorted(Role(r).value for r in set(roles))})
+    record_event(
+        session,
+        actor,
+        user,
+        "user.created",
+        after={"email": email, "roles": sorted(Role(r).value for r in set(roles))},
+    )
     return user
 
 
@@ -122,8 +143,13 @@ def register_organisation(session, *, person, organisation):
         )
     check_password_strength(person["password"])
     user = create_user(
-        session, None, email=person["email"], full_name=person["full_name"], password=person["password"],
-        roles=[Role.APPLICANT], locale=person.get("locale", "en"),
+        session,
+        None,
+        email=person["email"],
+        full_name=person["full_name"],
+        password=person["password"],
+        roles=[Role.APPLICANT],
+        locale=person.get("locale", "en"),
     )
     org = Organisation(**organisation)
     org.memberships.append(Membership(user=user, is_manager=True))
@@ -143,8 +169,14 @@ def update_organisation(session, actor, organisation, data):
         setattr(organisation, field, value)
     bank_changed = bank_before != {field: getattr(organisation, field) for field in _PRIVATE_FIELDS}
     after = _summary(organisation)
-    record_event(session, actor, organisation, "organisation.updated",
-                 before=before, after={**after, "bank_details_changed": bank_changed})
+    record_event(
+        session,
+        actor,
+        organisation,
+        "organisation.updated",
+        before=before,
+        after={**after, "bank_details_changed": bank_changed},
+    )
     return organisation
 
 
@@ -159,7 +191,9 @@ def invite_colleague(session, actor, organisation, email):
     email = (email or "").strip().lower()
     existing = get_user_by_email(email)
     if existing and organisation.is_member(existing):
-        raise DomainError(_("%(email)s is already a member of this organisation.", email=email), field="email")
+        raise DomainError(
+            _("%(email)s is already a member of this organisation.", email=email), field="email"
+        )
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         organisation=organisation,
@@ -169,17 +203,26 @@ def invite_colleague(session, actor, organisation, email):
         expires_at=utcnow() + timedelta(days=current_app.config["INVITATION_MAX_AGE_DAYS"]),
     )
     session.add(invitation)
-    record_event(session, actor, invitation, "invitation.sent",
-                 after={"organisation_id": organisation.id, "email": email})
+    record_event(
+        session,
+        actor,
+        invitation,
+        "invitation.sent",
+        after={"organisation_id": organisation.id, "email": email},
+    )
     link = url_for("accounts.accept_invitation", token=token, _external=True)
     queue_mail(
-        session, email,
+        session,
+        email,
         _("%(name)s invites you to %(org)s", name=actor.full_name, org=organisation.name_en),
         _(
             "%(name)s has invited you to work with %(org)s on grant proposals to %(fund)s.\n\n"
             "Accept the invitation here (the link works for %(days)d days):\n%(link)s\n",
-            name=actor.full_name, org=organisation.name_en, fund=current_app.config["FUND_NAME"],
-            days=current_app.config["INVITATION_MAX_AGE_DAYS"], link=link,
+            name=actor.full_name,
+            org=organisation.name_en,
+            fund=current_app.config["FUND_NAME"],
+            days=current_app.config["INVITATION_MAX_AGE_DAYS"],
+            link=link,
         ),
     )
     invitation.token = token  # not stored; handed back so tests and the sender can use it
@@ -201,12 +244,22 @@ def find_invitation(session, token):
 def accept_invitation(session, invitation, *, user=None, full_name=None, password=None):
     """Join the organisation: as the signed-in ``user``, or as a new account with the invited email."""
     if user is None:
-        user = create_user(session, None, email=invitation.email, full_name=full_name, password=password,
-                           roles=[Role.APPLICANT])
+        user = create_user(
+            session,
+            None,
+            email=invitation.email,
+            full_name=full_name,
+            password=password,
+            roles=[Role.APPLICANT],
+        )
     else:
         if user.email != invitation.email:
-            raise DomainError(_("This invitation was sent to %(email)s. Log in with that address to accept it.",
-                                email=invitation.email))
+            raise DomainError(
+                _(
+                    "This invitation was sent to %(email)s. Log in with that address to accept it.",
+                    email=invitation.email,
+                )
+            )
         if not user.has_role(Role.APPLICANT):
             user.role_grants.append(UserRole(role=Role.APPLICANT))
     if invitation.organisation.is_member(user):
@@ -214,8 +267,13 @@ def accept_invitation(session, invitation, *, user=None, full_name=None, passwor
     invitation.organisation.memberships.append(Membership(user=user, is_manager=False))
     invitation.accepted_at = utcnow()
     invitation.accepted_by_id = user.id
-    record_event(session, user, invitation, "invitation.accepted",
-                 after={"organisation_id": invitation.organisation_id, "user_id": user.id})
+    record_event(
+        session,
+        user,
+        invitation,
+        "invitation.accepted",
+        after={"organisation_id": invitation.organisation_id, "user_id": user.id},
+    )
     return user
 
 
@@ -240,10 +298,16 @@ def request_password_reset(session, email):
     link = url_for("accounts.reset_password", token=make_reset_token(user), _external=True)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     queue_mail(
-        session, user.email, _("Reset your password"),
-        _("Someone asked to reset the password of your %(fund)s account.\n\nTo choose a new password, open "
-          "this link within %(minutes)d minutes:\n%(link)s\n\nIf it was not you, ignore this message.",
-          fund=current_app.config["FUND_NAME"], minutes=minutes, link=link),
+        session,
+        user.email,
+        _("Reset your password"),
+        _(
+            "Someone asked to reset the password of your %(fund)s account.\n\nTo choose a new password, open "
+            "this link within %(minutes)d minutes:\n%(link)s\n\nIf it was not you, ignore this message.",
+            fund=current_app.config["FUND_NAME"],
+            minutes=minutes,
+            link=link,
+        ),
     )
     record_event(session, None, user, "user.password_reset_requested")
     return user
@@ -302,9 +366,14 @@ def invite_staff(session, actor, *, email, full_name, roles):
     session.flush()
     link = url_for("accounts.reset_password", token=make_reset_token(user), _external=True)
     queue_mail(
-        session, user.email, _("Your account at %(fund)s", fund=current_app.config["FUND_NAME"]),
-        _("An account has been created for you at %(fund)s.\n\nChoose your password here:\n%(link)s\n",
-          fund=current_app.config["FUND_NAME"], link=link),
+        session,
+        user.email,
+        _("Your account at %(fund)s", fund=current_app.config["FUND_NAME"]),
+        _(
+            "An account has been created for you at %(fund)s.\n\nChoose your password here:\n%(link)s\n",
+            fund=current_app.config["FUND_NAME"],
+            link=link,
+        ),
     )
     return user
 

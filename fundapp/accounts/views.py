@@ -39,10 +39,19 @@ def _account_key():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
-               deduct_when=_login_failed, scope="login-address")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
-               key_func=_account_key, deduct_when=_login_failed, scope="login-account")
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-address",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_account_key,
+    deduct_when=_login_failed,
+    scope="login-account",
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -106,7 +115,9 @@ def organisation(organisation_id):
         select(Invitation).where(Invitation.organisation_id == organisation.id).order_by(Invitation.id.desc())
     ).all()
     return render_template(
-        "accounts/organisation.html", organisation=organisation, invite_form=InviteForm(),
+        "accounts/organisation.html",
+        organisation=organisation,
+        invite_form=InviteForm(),
         invitations=[i for i in invitations if i.is_pending],
     )
 

@@ -31,7 +31,9 @@ def users():
     search = (request.args.get("q") or "").strip()
     if search:
         pattern = f"%{search.lower()}%"
-        query = query.where(or_(func.lower(User.email).like(pattern), func.lower(User.full_name).like(pattern)))
+        query = query.where(
+            or_(func.lower(User.email).like(pattern), func.lower(User.full_name).like(pattern))
+        )
     role = request.args.get("role")
     if role in {r.value for r in Role}:
         from fundapp.accounts.models import UserRole
@@ -40,8 +42,13 @@ def users():
     page = _page()
     people = db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
-        "admin/users.html", users=people[:PAGE_SIZE], has_next=len(people) > PAGE_SIZE, page=page,
-        search=search, role=role, roles=list(Role),
+        "admin/users.html",
+        users=people[:PAGE_SIZE],
+        has_next=len(people) > PAGE_SIZE,
+        page=page,
+        search=search,
+        role=role,
+        roles=list(Role),
     )
 
 
@@ -52,7 +59,10 @@ def new_user():
     if form.validate_on_submit():
         try:
             user = operations.invite_staff(
-                db.session, current_user, email=form.email.data, full_name=form.full_name.data,
+                db.session,
+                current_user,
+                email=form.email.data,
+                full_name=form.full_name.data,
                 roles=form.roles.data,
             )
         except DomainError as error:
@@ -60,8 +70,10 @@ def new_user():
             show_domain_error(error, form)
         else:
             db.session.commit()
-            flash(_("Account created; %(email)s has been sent a link to choose a password.", email=user.email),
-                  "success")
+            flash(
+                _("Account created; %(email)s has been sent a link to choose a password.", email=user.email),
+                "success",
+            )
             return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/new_user.html", form=form)
 
@@ -75,8 +87,9 @@ def user(user_id):
     form = UserRolesForm(data={"roles": [r.value for r in person.roles], "is_active": person.is_active})
     if form.validate_on_submit():
         try:
-            operations.set_user_roles(db.session, current_user, person, form.roles.data,
-                                      is_active=form.is_active.data)
+            operations.set_user_roles(
+                db.session, current_user, person, form.roles.data, is_active=form.is_active.data
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(error, form)
@@ -86,8 +99,12 @@ def user(user_id):
             return redirect(url_for("admin.user", user_id=person.id))
     events = db.session.scalars(
         select(AuditEvent)
-        .where(or_(AuditEvent.actor_id == person.id,
-                   (AuditEvent.entity_type == "User") & (AuditEvent.entity_id == str(person.id))))
+        .where(
+            or_(
+                AuditEvent.actor_id == person.id,
+                (AuditEvent.entity_type == "User") & (AuditEvent.entity_id == str(person.id)),
+            )
+        )
         .order_by(AuditEvent.id.desc())
         .limit(20)
     ).all()
@@ -99,10 +116,14 @@ def user(user_id):
 def outbox():
     page = _page()
     messages = db.session.scalars(
-        select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+        select(OutboxMessage)
+        .order_by(OutboxMessage.id.desc())
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
     ).all()
-    return render_template("admin/outbox.html", messages=messages[:PAGE_SIZE], has_next=len(messages) > PAGE_SIZE,
-                           page=page)
+    return render_template(
+        "admin/outbox.html", messages=messages[:PAGE_SIZE], has_next=len(messages) > PAGE_SIZE, page=page
+    )
 
 
 @bp.route("/outbox/<int:message_id>")
@@ -121,5 +142,6 @@ def audit():
     events = db.session.scalars(
         select(AuditEvent).order_by(AuditEvent.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
     ).all()
-    return render_template("admin/audit.html", events=events[:PAGE_SIZE], has_next=len(events) > PAGE_SIZE,
-                           page=page)
+    return render_template(
+        "admin/audit.html", events=events[:PAGE_SIZE], has_next=len(events) > PAGE_SIZE, page=page
+    )

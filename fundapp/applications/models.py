@@ -89,8 +89,9 @@ class Call(db.Model):
     title: Mapped[str] = mapped_column(String(300), nullable=False)
     #: Rich text, sanitised on the way in (nh3), shown as it is.
     description_html: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    state: Mapped[CallState] = mapped_column(_enum(CallState, "call_state"), nullable=False,
-                                             default=CallState.DRAFT)
+    state: Mapped[CallState] = mapped_column(
+        _enum(CallState, "call_state"), nullable=False, default=CallState.DRAFT
+    )
     #: Codes of the THEME reference vocabulary the call funds.
     themes: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     #: OrganisationType values that may apply.
@@ -151,7 +152,9 @@ class EligibilityQuestion(db.Model):
     __tablename__ = "eligibility_question"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), nullable=False, index=True)
+    call_id: Mapped[int] = mapped_column(
+        ForeignKey("call.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     text: Mapped[str] = mapped_column(String(500), nullable=False)
     #: The answer that makes an applicant ineligible: True (yes), False (no) or None (neither).
@@ -210,10 +213,16 @@ PROPOSAL_STATE_LABELS = {
 #: States in which the applicant's team may edit the content.
 EDITABLE_STATES = frozenset({ProposalState.DRAFT, ProposalState.MORE_INFO_REQUESTED})
 #: States after a decision: withdrawal is no longer possible.
-DECIDED_STATES = frozenset({
-    ProposalState.INELIGIBLE, ProposalState.DECLINED, ProposalState.APPROVED,
-    ProposalState.APPROVED_WITH_CONDITIONS, ProposalState.REJECTED, ProposalState.WITHDRAWN,
-})
+DECIDED_STATES = frozenset(
+    {
+        ProposalState.INELIGIBLE,
+        ProposalState.DECLINED,
+        ProposalState.APPROVED,
+        ProposalState.APPROVED_WITH_CONDITIONS,
+        ProposalState.REJECTED,
+        ProposalState.WITHDRAWN,
+    }
+)
 
 
 class Proposal(db.Model):
@@ -229,12 +238,14 @@ class Proposal(db.Model):
     reference: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id"), nullable=False, index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False, index=True)
-    stage: Mapped[ProposalStage] = mapped_column(_enum(ProposalStage, "proposal_stage"), nullable=False,
-                                                 default=ProposalStage.FULL)
+    stage: Mapped[ProposalStage] = mapped_column(
+        _enum(ProposalStage, "proposal_stage"), nullable=False, default=ProposalStage.FULL
+    )
     #: The concept note a full proposal grew from (two-stage calls).
     concept_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"))
-    state: Mapped[ProposalState] = mapped_column(_enum(ProposalState, "proposal_state"), nullable=False,
-                                                 default=ProposalState.DRAFT, index=True)
+    state: Mapped[ProposalState] = mapped_column(
+        _enum(ProposalState, "proposal_state"), nullable=False, default=ProposalState.DRAFT, index=True
+    )
     title: Mapped[str] = mapped_column(String(300), nullable=False)
     #: Code of the THEME vocabulary, one of the call's themes.
     theme: Mapped[str | None] = mapped_column(String(40), index=True)
@@ -301,8 +312,11 @@ class Proposal(db.Model):
     def can_screen(self, user):
         from fundapp.core.permissions import Role
 
-        return user.is_authenticated and user.has_role(Role.PROGRAMME_OFFICER) and \
-            self.state == ProposalState.SUBMITTED
+        return (
+            user.is_authenticated
+            and user.has_role(Role.PROGRAMME_OFFICER)
+            and self.state == ProposalState.SUBMITTED
+        )
 
     def __repr__(self):
         return f"<Proposal {self.reference} {self.state}>"
@@ -335,8 +349,9 @@ class SectionConflict(db.Model):
     __tablename__ = "section_conflict"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    section_id: Mapped[int] = mapped_column(ForeignKey("proposal_section.id", ondelete="CASCADE"),
-                                            nullable=False, index=True)
+    section_id: Mapped[int] = mapped_column(
+        ForeignKey("proposal_section.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     content: Mapped[dict] = mapped_column(JSON, nullable=False)
     #: The version the refused save was based on.
     base_version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -369,8 +384,9 @@ class ProposalAttachment(db.Model):
     __tablename__ = "proposal_attachment"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), nullable=False,
-                                             index=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposal.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     kind: Mapped[AttachmentKind] = mapped_column(_enum(AttachmentKind, "attachment_kind"), nullable=False)
     stored_file_id: Mapped[int] = mapped_column(ForeignKey("stored_file.id"), nullable=False)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
@@ -385,7 +401,9 @@ class ProposalVersion(db.Model):
     """The frozen content of one submission, with its PDF; every submission of a proposal is kept."""
 
     __tablename__ = "proposal_version"
-    __table_args__ = (UniqueConstraint("proposal_id", "number", name="uq_proposal_version_proposal_id_number"),)
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "number", name="uq_proposal_version_proposal_id_number"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), nullable=False)
@@ -417,14 +435,16 @@ class Screening(db.Model):
     __tablename__ = "screening"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), nullable=False,
-                                             index=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposal.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     version_id: Mapped[int | None] = mapped_column(ForeignKey("proposal_version.id"))
     officer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
     #: {checklist item key: true/false}
     checklist: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
-    outcome: Mapped[ScreeningOutcome] = mapped_column(_enum(ScreeningOutcome, "screening_outcome"),
-                                                      nullable=False)
+    outcome: Mapped[ScreeningOutcome] = mapped_column(
+        _enum(ScreeningOutcome, "screening_outcome"), nullable=False
+    )
     #: Sent to the applicant for ineligible, more information and declined outcomes.
     reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     screened_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

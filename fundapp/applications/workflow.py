@@ -51,8 +51,14 @@ def _call_ready(call, actor):
 
 
 WITHDRAWABLE = [
-    ProposalState.DRAFT, ProposalState.SUBMITTED, ProposalState.MORE_INFO_REQUESTED, ProposalState.ELIGIBLE,
-    ProposalState.INVITED, ProposalState.IN_REVIEW, ProposalState.REVIEWED, ProposalState.ON_AGENDA,
+    ProposalState.DRAFT,
+    ProposalState.SUBMITTED,
+    ProposalState.MORE_INFO_REQUESTED,
+    ProposalState.ELIGIBLE,
+    ProposalState.INVITED,
+    ProposalState.IN_REVIEW,
+    ProposalState.REVIEWED,
+    ProposalState.ON_AGENDA,
     ProposalState.DEFERRED,
 ]
 
@@ -60,20 +66,48 @@ PROPOSAL_WORKFLOW = Workflow(
     "proposal",
     "state",
     [
-        Transition(ProposalState.DRAFT, ProposalState.SUBMITTED, APPLICANT, guard=_can_submit,
-                   label=_l("Submit")),
-        Transition(ProposalState.MORE_INFO_REQUESTED, ProposalState.SUBMITTED, APPLICANT, guard=_can_submit,
-                   label=_l("Submit again")),
-        Transition(ProposalState.SUBMITTED, ProposalState.ELIGIBLE, PO, guard=_full_stage,
-                   label=_l("Eligible")),
-        Transition(ProposalState.SUBMITTED, ProposalState.INELIGIBLE, PO, requires_reason=True,
-                   label=_l("Ineligible")),
-        Transition(ProposalState.SUBMITTED, ProposalState.MORE_INFO_REQUESTED, PO, requires_reason=True,
-                   label=_l("Ask for more information")),
-        Transition(ProposalState.SUBMITTED, ProposalState.INVITED, PO, guard=_concept_stage,
-                   label=_l("Invite a full proposal")),
-        Transition(ProposalState.SUBMITTED, ProposalState.DECLINED, PO, guard=_concept_stage,
-                   requires_reason=True, label=_l("Decline")),
+        Transition(
+            ProposalState.DRAFT, ProposalState.SUBMITTED, APPLICANT, guard=_can_submit, label=_l("Submit")
+        ),
+        Transition(
+            ProposalState.MORE_INFO_REQUESTED,
+            ProposalState.SUBMITTED,
+            APPLICANT,
+            guard=_can_submit,
+            label=_l("Submit again"),
+        ),
+        Transition(
+            ProposalState.SUBMITTED, ProposalState.ELIGIBLE, PO, guard=_full_stage, label=_l("Eligible")
+        ),
+        Transition(
+            ProposalState.SUBMITTED,
+            ProposalState.INELIGIBLE,
+            PO,
+            requires_reason=True,
+            label=_l("Ineligible"),
+        ),
+        Transition(
+            ProposalState.SUBMITTED,
+            ProposalState.MORE_INFO_REQUESTED,
+            PO,
+            requires_reason=True,
+            label=_l("Ask for more information"),
+        ),
+        Transition(
+            ProposalState.SUBMITTED,
+            ProposalState.INVITED,
+            PO,
+            guard=_concept_stage,
+            label=_l("Invite a full proposal"),
+        ),
+        Transition(
+            ProposalState.SUBMITTED,
+            ProposalState.DECLINED,
+            PO,
+            guard=_concept_stage,
+            requires_reason=True,
+            label=_l("Decline"),
+        ),
         # Reviews, board and decisions (later modules make these moves).
         Transition(ProposalState.ELIGIBLE, ProposalState.IN_REVIEW, PO, system=True),
         Transition(ProposalState.IN_REVIEW, ProposalState.REVIEWED, PO, system=True),

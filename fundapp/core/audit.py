@@ -6,6 +6,7 @@ names the first event whose hash no longer matches.
 
 import hashlib
 import json
+from contextlib import closing
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, event, select, text
@@ -62,7 +63,9 @@ def _plain(value):
     return None if value is None else json.loads(_canonical(value))
 
 
-def event_hash(*, prev_hash, occurred_at, actor_id, actor_label, entity_type, entity_id, action, before, after):
+def event_hash(
+    *, prev_hash, occurred_at, actor_id, actor_label, entity_type, entity_id, action, before, after
+):
     payload = _canonical(
         {
             "prev": prev_hash,
@@ -96,7 +99,9 @@ def record_event(session, actor, entity, action, *, before=None, after=None):
     if session.get_bind().dialect.name == "postgresql":
         # Two transactions appending at once would otherwise both chain onto the same predecessor.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    prev_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS_HASH
+    prev_hash = (
+        session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS_HASH
+    )
     entity_type, entity_id = _entity_ref(entity)
     audit_event = AuditEvent(
         occurred_at=utcnow(),
@@ -116,17 +121,22 @@ def record_event(session, actor, entity, action, *, before=None, after=None):
 
 
 def verify_chain(session, batch_size=1000):
-    """Walk the whole log in order; return ``None`` if intact, else ``(event, problem)`` for the first bad one."""
+    """Walk the whole log in order.
+
+    Returns ``None`` if the chain is intact, else ``(event, problem)`` for the first bad event.
+    """
     expected_prev = GENESIS_HASH
-    stream = session.execute(
+    result = session.execute(
         select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch_size)
-    ).scalars()
-    for audit_event in stream:
-        if audit_event.prev_hash != expected_prev:
-            return audit_event, "its previous-hash does not match the event before it"
-        if audit_event.compute_hash() != audit_event.hash:
-            return audit_event, "its content no longer matches its hash"
-        expected_prev = audit_event.hash
+    )
+    # Close the (server-side, on PostgreSQL) cursor when stopping early at a bad event.
+    with closing(result):
+        for audit_event in result.scalars():
+            if audit_event.prev_hash != expected_prev:
+                return audit_event, "its previous-hash does not match the event before it"
+            if audit_event.compute_hash() != audit_event.hash:
+                return audit_event, "its content no longer matches its hash"
+            expected_prev = audit_event.hash
     return None
 
 

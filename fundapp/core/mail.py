@@ -88,7 +88,12 @@ def _collect_new_messages(session, flush_context):
         if isinstance(obj, OutboxMessage):
             # Plain values: after commit the instance is expired and cannot be read without SQL.
             pending.append(
-                {"id": obj.id, "to_address": obj.to_address, "subject": obj.subject, "body_text": obj.body_text}
+                {
+                    "id": obj.id,
+                    "to_address": obj.to_address,
+                    "subject": obj.subject,
+                    "body_text": obj.body_text,
+                }
             )
 
 

@@ -3,10 +3,9 @@
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from fundapp.core.navigation import next_actions_by_role
 from fundapp.core.web import safe_next_url
 from fundapp.extensions import db
-
-from fundapp.core.navigation import next_actions_by_role
 
 bp = Blueprint("main", __name__)
 

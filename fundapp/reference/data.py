@@ -233,25 +233,58 @@ DAC_SECTORS = [
 
 #: The fund's themes; calls choose theirs, proposals pick one of their call's.
 THEMES = [
-    ("marine_mammals", "Marine mammals (Caspian seal)", "Морские млекопитающие (каспийский тюлень)",
-     "Теңіз сүтқоректілері (Каспий итбалығы)"),
-    ("steppe_ungulates", "Steppe ungulates (saiga, goitered gazelle)", "Степные копытные (сайгак, джейран)",
-     "Дала тұяқтылары (киік, қарақұйрық)"),
-    ("large_carnivores", "Large carnivores (snow leopard)", "Крупные хищники (снежный барс)",
-     "Ірі жыртқыштар (қар барысы)"),
-    ("wetlands", "Wetlands and waterbirds", "Водно-болотные угодья и водоплавающие птицы",
-     "Сулы-батпақты алқаптар және су құстары"),
-    ("forests", "Forests and carbon sinks", "Леса и поглотители углерода", "Ормандар және көміртек сіңіргіштер"),
-    ("protected_areas", "Protected areas", "Особо охраняемые природные территории",
-     "Ерекше қорғалатын табиғи аумақтар"),
-    ("freshwater", "Rivers, lakes and freshwater fish", "Реки, озёра и пресноводные рыбы",
-     "Өзендер, көлдер және тұщы су балықтары"),
+    (
+        "marine_mammals",
+        "Marine mammals (Caspian seal)",
+        "Морские млекопитающие (каспийский тюлень)",
+        "Теңіз сүтқоректілері (Каспий итбалығы)",
+    ),
+    (
+        "steppe_ungulates",
+        "Steppe ungulates (saiga, goitered gazelle)",
+        "Степные копытные (сайгак, джейран)",
+        "Дала тұяқтылары (киік, қарақұйрық)",
+    ),
+    (
+        "large_carnivores",
+        "Large carnivores (snow leopard)",
+        "Крупные хищники (снежный барс)",
+        "Ірі жыртқыштар (қар барысы)",
+    ),
+    (
+        "wetlands",
+        "Wetlands and waterbirds",
+        "Водно-болотные угодья и водоплавающие птицы",
+        "Сулы-батпақты алқаптар және су құстары",
+    ),
+    (
+        "forests",
+        "Forests and carbon sinks",
+        "Леса и поглотители углерода",
+        "Ормандар және көміртек сіңіргіштер",
+    ),
+    (
+        "protected_areas",
+        "Protected areas",
+        "Особо охраняемые природные территории",
+        "Ерекше қорғалатын табиғи аумақтар",
+    ),
+    (
+        "freshwater",
+        "Rivers, lakes and freshwater fish",
+        "Реки, озёра и пресноводные рыбы",
+        "Өзендер, көлдер және тұщы су балықтары",
+    ),
 ]
 
 #: Standard impact indicators proposals pick from and reports add up; the unit follows the colon.
 STANDARD_INDICATORS = [
     ("ha_newly_protected", "Hectares newly protected: ha", "Гектаров взято под новую охрану: га"),
-    ("ha_improved_management", "Hectares under improved management: ha", "Гектаров под улучшенным управлением: га"),
+    (
+        "ha_improved_management",
+        "Hectares under improved management: ha",
+        "Гектаров под улучшенным управлением: га",
+    ),
     ("ha_restored", "Hectares restored: ha", "Гектаров восстановлено: га"),
     ("trees_planted", "Trees planted: trees", "Посажено деревьев: шт."),
     ("co2e_sequestered", "Tonnes of CO2e sequestered: t CO2e", "Тонн CO2-экв. поглощено: т CO2-экв."),

@@ -17,7 +17,9 @@ def test_admin_changes_roles_and_it_is_audited(client, db):
     db.session.commit()
     login(client, admin)
 
-    response = post_form(client, f"/admin/users/{person.id}", {"roles": ["reviewer", "board_member"], "is_active": "y"})
+    response = post_form(
+        client, f"/admin/users/{person.id}", {"roles": ["reviewer", "board_member"], "is_active": "y"}
+    )
 
     assert response.status_code == 302
     db.session.refresh(person)
@@ -58,8 +60,11 @@ def test_admin_creates_staff_account_and_person_sets_password(client, db, mail, 
     db.session.commit()
     login(client, admin)
 
-    response = post_form(client, "/admin/users/new", {
-        "full_name": "Saule Bekova", "email": "saule@fund.example.org", "roles": ["finance_officer"]})
+    response = post_form(
+        client,
+        "/admin/users/new",
+        {"full_name": "Saule Bekova", "email": "saule@fund.example.org", "roles": ["finance_officer"]},
+    )
 
     assert response.status_code == 302
     person = db.session.scalar(select(User).where(User.email == "saule@fund.example.org"))

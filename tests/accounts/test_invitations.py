@@ -22,17 +22,28 @@ def test_manager_invites_a_new_colleague_who_joins_with_a_new_account(client, db
     db.session.commit()
     login(client, manager)
 
-    response = post_form(client, f"/organisations/{organisation.id}/invite", {"email": "Colleague@Example.org"})
+    response = post_form(
+        client, f"/organisations/{organisation.id}/invite", {"email": "Colleague@Example.org"}
+    )
     assert response.status_code == 302
     assert mail[0]["to_address"] == "colleague@example.org"
     link = invitation_link(mail)
 
-    client.post("/logout", data={"csrf_token": re.search(
-        r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)})
+    client.post(
+        "/logout",
+        data={
+            "csrf_token": re.search(
+                r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)
+            ).group(1)
+        },
+    )
     page = client.get(link).get_data(as_text=True)
     assert organisation.name_en in page
-    response = post_form(client, link, {"full_name": "New Colleague", "password": DEFAULT_PASSWORD,
-                                        "confirm": DEFAULT_PASSWORD})
+    response = post_form(
+        client,
+        link,
+        {"full_name": "New Colleague", "password": DEFAULT_PASSWORD, "confirm": DEFAULT_PASSWORD},
+    )
     assert response.status_code == 302
 
     colleague = db.session.scalar(select(User).where(User.email == "colleague@example.org"))
@@ -151,16 +162,23 @@ def test_manager_edits_details_and_bad_bin_changes_nothing(client, db):
     db.session.commit()
     login(client, manager)
     form = {
-        "name_en": "Renamed Society", "name_ru": organisation.name_ru, "name_kk": organisation.name_kk,
-        "bin": organisation.bin, "org_type": "ngo", "region_id": str(organisation.region_id),
-        "legal_address": "Aktau, 1", "bank_iban": organisation.bank_iban,
+        "name_en": "Renamed Society",
+        "name_ru": organisation.name_ru,
+        "name_kk": organisation.name_kk,
+        "bin": organisation.bin,
+        "org_type": "ngo",
+        "region_id": str(organisation.region_id),
+        "legal_address": "Aktau, 1",
+        "bank_iban": organisation.bank_iban,
     }
 
     assert post_form(client, f"/organisations/{organisation.id}/edit", form).status_code == 302
     db.session.refresh(organisation)
     assert organisation.name_en == "Renamed Society"
 
-    response = post_form(client, f"/organisations/{organisation.id}/edit", {**form, "name_en": "X", "bin": "1"})
+    response = post_form(
+        client, f"/organisations/{organisation.id}/edit", {**form, "name_en": "X", "bin": "1"}
+    )
     assert response.status_code == 200
     db.session.refresh(organisation)
     assert organisation.name_en == "Renamed Society"

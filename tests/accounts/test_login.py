@@ -113,7 +113,9 @@ def test_login_redirects_only_inside_the_site(client, db):
     db.session.commit()
     token = csrf_token(client)
 
-    response = client.post("/login?next=https://evil.example/", data={
-        "email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login?next=https://evil.example/",
+        data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": token},
+    )
 
     assert response.headers["Location"] == "/"

@@ -51,7 +51,9 @@ def test_token_of_user_a_cannot_reset_user_b(client, db, app):
         forged_payload = URLSafeTimedSerializer("other-key", salt="x").dumps({"user": bob.id})
         forged = forged_payload.split(".")[0] + "." + token.split(".", 1)[1]
 
-    response = post_form(client, f"/password/reset/{forged}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = post_form(
+        client, f"/password/reset/{forged}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert response.status_code == 404
     assert "not valid" in response.get_data(as_text=True)
 
@@ -69,7 +71,9 @@ def test_token_expires(client, db, app, monkeypatch):
         token = operations.make_reset_token(user)
     monkeypatch.setitem(app.config, "PASSWORD_RESET_MAX_AGE", -1)
 
-    response = post_form(client, f"/password/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = post_form(
+        client, f"/password/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
 
     assert response.status_code == 404
     assert "expired" in response.get_data(as_text=True)
