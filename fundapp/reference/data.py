@@ -58,7 +58,7 @@ PROTECTED_AREA_CATEGORIES = [
     (
         "VI",
         "Protected area with sustainable use of natural resources",
-        "Охраняемая территория с устойчивым использованием природных ресурсов",  # noqa: RUF001 - Russian
+        "Охраняемая территория с устойчивым использованием природных ресурсов",
     ),
 ]
 
