@@ -26,6 +26,7 @@ def register_commands(app):
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(reference_group)
+    app.cli.add_command(mail_group)
     from fundapp.core.jobs import worker_command
 
     app.cli.add_command(worker_command)
@@ -143,6 +144,21 @@ def seed_demo_command(force):
     click.echo(f"Demo logins (password for every one: {DEMO_PASSWORD}):")
     for email, roles in loaded:
         click.echo(f"  {email:<32} {roles}")
+
+
+@click.group("mail")
+def mail_group():
+    """The mail outbox."""
+
+
+@mail_group.command("send-pending")
+@with_appcontext
+def mail_send_pending_command():
+    """Send every outbox message not sent yet (for a scheduler; failed messages are retried)."""
+    from fundapp.core.mail import deliver_outbox
+
+    sent = deliver_outbox()
+    click.echo(f"Sent {sent} message(s).")
 
 
 @click.group("reference")

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app, has_app_context
-from sqlalchemy import Integer, String, Text, event, update
+from sqlalchemy import Integer, String, Text, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fundapp.core.db import Base, UTCDateTime, utcnow
@@ -84,17 +84,7 @@ def sent_mail(app):
 @event.listens_for(Session, "after_flush")
 def _collect_new_messages(session, flush_context):
     pending = session.info.setdefault("outbox_pending", [])
-    for obj in session.new:
-        if isinstance(obj, OutboxMessage):
-            # Plain values: after commit the instance is expired and cannot be read without SQL.
-            pending.append(
-                {
-                    "id": obj.id,
-                    "to_address": obj.to_address,
-                    "subject": obj.subject,
-                    "body_text": obj.body_text,
-                }
-            )
+    pending.extend(obj.id for obj in session.new if isinstance(obj, OutboxMessage))
 
 
 @event.listens_for(Session, "after_rollback")
@@ -105,23 +95,40 @@ def _forget_messages(session):
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session):
     pending = session.info.pop("outbox_pending", None)
-    if not pending or not has_app_context():
-        return
-    app = current_app._get_current_object()
-    for message in pending:
-        try:
-            _deliver(app, message)
-        except (OSError, smtplib.SMTPException) as exc:
-            log.exception("could not send outbox message %s", message["id"])
-            _mark(app, message["id"], error=str(exc)[:500])
-        else:
-            _mark(app, message["id"], sent_at=utcnow())
+    if pending and has_app_context():
+        from fundapp.core.jobs import enqueue
+
+        enqueue(deliver_outbox, pending)
 
 
-def _mark(app, message_id, **values):
-    if app.config["MAIL_BACKEND"] == "memory":
-        return  # tests run inside one outer transaction; the message row is checked there
+def deliver_outbox(message_ids=None):
+    """Send the given outbox messages (all unsent ones if None) and record the outcome. A background job.
+
+    A message that fails stays in the outbox with its error, for ``fundapp mail send-pending`` to retry.
+    Returns the number sent.
+    """
     from fundapp.extensions import db
 
-    with db.engine.begin() as connection:
-        connection.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+    app = current_app._get_current_object()
+    query = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)
+    if message_ids is not None:
+        query = query.where(OutboxMessage.id.in_(message_ids))
+    sent = 0
+    for message in db.session.scalars(query).all():
+        plain = {
+            "id": message.id,
+            "to_address": message.to_address,
+            "subject": message.subject,
+            "body_text": message.body_text,
+        }
+        try:
+            _deliver(app, plain)
+        except (OSError, smtplib.SMTPException) as exc:
+            log.exception("could not send outbox message %s", message.id)
+            message.error = str(exc)[:500]
+        else:
+            message.sent_at = utcnow()
+            message.error = None
+            sent += 1
+        db.session.commit()
+    return sent
