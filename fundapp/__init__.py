@@ -119,7 +119,8 @@ def _register_error_pages(app):
     }
 
     def render_error(status, message, reference=None):
-        return render_template("errors/error.html", status=status, message=message, reference=reference), status
+        page = render_template("errors/error.html", status=status, message=message, reference=reference)
+        return page, status
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
