@@ -76,6 +76,8 @@ class Config:
     # Files uploaded by users live outside any static folder.
     STORAGE_PATH = _env("FUNDAPP_STORAGE_PATH", str(Path(INSTANCE_PATH) / "files"))
     MAX_CONTENT_LENGTH = _env_int("FUNDAPP_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+    #: Largest single attachment to a proposal (the whole request may be up to MAX_CONTENT_LENGTH).
+    PROPOSAL_ATTACHMENT_MAX_BYTES = _env_int("FUNDAPP_PROPOSAL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 
     # Sessions and security.
     SESSION_COOKIE_HTTPONLY = True

@@ -88,17 +88,22 @@ def _register_models():
     """Import every module's models so SQLAlchemy (and Alembic) know all tables."""
     import fundapp.accounts.dashboard
     import fundapp.accounts.models
+    import fundapp.applications.dashboard
     import fundapp.applications.models
     import fundapp.core.audit
     import fundapp.core.mail
     import fundapp.core.storage
     import fundapp.reference.dashboard
-    import fundapp.reference.models  # noqa: F401
+    import fundapp.reference.models
+    import fundapp.reviews.models  # noqa: F401
 
 
 def _register_blueprints(app):
     from fundapp.accounts.views import bp as accounts_bp
     from fundapp.admin.views import bp as admin_bp
+    from fundapp.applications.officer_views import bp as calls_bp
+    from fundapp.applications.submission_views import bp as submission_bp
+    from fundapp.applications.views import bp as proposals_bp
     from fundapp.main.views import bp as main_bp
     from fundapp.reference.views import bp as reference_bp
 
@@ -106,6 +111,9 @@ def _register_blueprints(app):
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(reference_bp, url_prefix="/admin/reference")
+    app.register_blueprint(calls_bp)
+    app.register_blueprint(proposals_bp)
+    app.register_blueprint(submission_bp)
 
 
 def _register_error_pages(app):

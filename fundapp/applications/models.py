@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -300,7 +301,27 @@ class Proposal(db.Model):
         from fundapp.core.permissions import Role
 
         return user.is_authenticated and (
-            self.is_member(user) or user.has_role(Role.PROGRAMME_OFFICER, Role.ADMIN)
+            self.is_member(user)
+            or user.has_role(Role.PROGRAMME_OFFICER, Role.ADMIN)
+            or self.is_reviewed_by(user)
+        )
+
+    def is_reviewed_by(self, user):
+        """The user reviews this proposal: assigned, and has declared no conflict of interest."""
+        from fundapp.core.permissions import Role
+        from fundapp.reviews.models import Assignment, AssignmentState
+
+        if not (user.is_authenticated and user.has_role(Role.REVIEWER)):
+            return False
+        return (
+            db.session.scalar(
+                select(Assignment.id).where(
+                    Assignment.proposal_id == self.id,
+                    Assignment.reviewer_id == user.id,
+                    Assignment.state.in_([AssignmentState.ACCEPTED, AssignmentState.SUBMITTED]),
+                )
+            )
+            is not None
         )
 
     def can_edit(self, user):

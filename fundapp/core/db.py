@@ -1,5 +1,6 @@
 """The database base every model derives from."""
 
+import math
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, event
@@ -50,6 +51,10 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+def _sqrt(value):
+    return None if value is None or value < 0 else math.sqrt(value)
+
+
 def configure_engine(engine):
     """Make SQLite behave: real transactions (with savepoints) and enforced foreign keys.
 
@@ -65,6 +70,8 @@ def configure_engine(engine):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # SQRT is built into PostgreSQL but only into SQLite builds with the math extension.
+        dbapi_connection.create_function("SQRT", 1, _sqrt, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):

@@ -97,6 +97,13 @@ def _to_integer(value):
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN, context=_EXACT))
 
 
+def _code_glued(text, code):
+    """True when ``code`` is written straight against the number, as in ``"KZT1.00"``."""
+    index = text.find(code)
+    after = index + len(code)
+    return index >= 0 and after < len(text) and (text[after].isdigit() or text[after] == "-")
+
+
 @total_ordering
 class Money:
     """An immutable amount: ``minor`` units of ``currency`` (``Money(123456, "KZT")`` is 1 234.56 KZT)."""
@@ -210,7 +217,11 @@ class Money:
         babel_locale = Locale.parse(locale)
         pattern = copy.copy(babel_locale.currency_formats[format_type])  # the original is shared
         pattern.frac_prec = (self.exponent, self.exponent)
-        return pattern.apply(self.amount, babel_locale, currency=self.currency, currency_digits=False)
+        text = pattern.apply(self.amount, babel_locale, currency=self.currency, currency_digits=False)
+        # Where the locale has no symbol for the currency, CLDR glues the code to the number ("KZT1.00").
+        if _code_glued(text, self.currency):
+            text = text.replace(self.currency, self.currency + "\u00a0", 1)
+        return text
 
     # -- arithmetic -----------------------------------------------------------------------------------
 

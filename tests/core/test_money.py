@@ -312,7 +312,7 @@ def test_convert_refuses_a_rate_that_is_not_positive(rate):
 
 def test_format_in_english():
     assert Money(123456, "USD").format("en") == "$1,234.56"
-    assert Money(123456, "KZT").format("en") == "KZT1,234.56"
+    assert Money(123456, "KZT").format("en") == f"KZT{NBSP}1,234.56"
     assert Money(-150, "USD").format("en") == "-$1.50"
 
 
@@ -323,9 +323,9 @@ def test_format_in_russian_and_kazakh():
 
 def test_format_shows_every_decimal_the_currency_has():
     assert Money(1234, "JPY").format("en") == "¥1,234"
-    assert Money(1234, "KWD").format("en") == "KWD1.234"
+    assert Money(1234, "KWD").format("en") == f"KWD{NBSP}1.234"
     # CLDR shows Iraqi dinars without decimals; an amount held in fils must not be rounded away.
-    assert Money(1234, "IQD").format("en") == "IQD1.234"
+    assert Money(1234, "IQD").format("en") == f"IQD{NBSP}1.234"
 
 
 def test_format_accepts_region_locales_and_the_accounting_style():

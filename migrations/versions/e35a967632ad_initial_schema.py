@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 2e5dd89ca069
+Revision ID: e35a967632ad
 Revises: 
-Create Date: 2026-11-24 03:00:21.594555
+Create Date: 2026-11-24 03:28:16.949476
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '2e5dd89ca069'
+revision = 'e35a967632ad'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -128,6 +128,20 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation')),
     sa.UniqueConstraint('bin', name=op.f('uq_organisation_bin'))
     )
+    op.create_table('reviewer_profile',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('themes', sa.JSON(), nullable=False),
+    sa.Column('regions', sa.JSON(), nullable=False),
+    sa.Column('species_groups', sa.JSON(), nullable=False),
+    sa.Column('languages', sa.JSON(), nullable=False),
+    sa.Column('max_load_per_call', sa.Integer(), nullable=False),
+    sa.Column('bio', sa.Text(), nullable=False),
+    sa.CheckConstraint('max_load_per_call >= 0', name=op.f('ck_reviewer_profile_max_load_not_negative')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_reviewer_profile_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reviewer_profile')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_reviewer_profile_user_id'))
+    )
     op.create_table('stored_file',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=32), nullable=False),
@@ -235,6 +249,54 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_proposal_state'), ['state'], unique=False)
         batch_op.create_index(batch_op.f('ix_proposal_theme'), ['theme'], unique=False)
 
+    op.create_table('reviewer_affiliation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('profile_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_reviewer_affiliation_organisation_id_organisation'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['profile_id'], ['reviewer_profile.id'], name=op.f('fk_reviewer_affiliation_profile_id_reviewer_profile'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reviewer_affiliation')),
+    sa.UniqueConstraint('profile_id', 'organisation_id', name='uq_reviewer_affiliation_profile_id_organisation_id')
+    )
+    with op.batch_alter_table('reviewer_affiliation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reviewer_affiliation_organisation_id'), ['organisation_id'], unique=False)
+
+    op.create_table('rubric',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('reviewers_per_proposal', sa.Integer(), nullable=False),
+    sa.Column('blind', sa.Boolean(), nullable=False),
+    sa.Column('reviewers_see_others', sa.Boolean(), nullable=False),
+    sa.Column('disagreement_spread', sa.Integer(), nullable=False),
+    sa.Column('recommendation_split_percent', sa.Integer(), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('disagreement_spread BETWEEN 0 AND 100', name=op.f('ck_rubric_disagreement_spread_range')),
+    sa.CheckConstraint('recommendation_split_percent BETWEEN 1 AND 50', name=op.f('ck_rubric_split_percent_range')),
+    sa.CheckConstraint('reviewers_per_proposal BETWEEN 1 AND 10', name=op.f('ck_rubric_reviewers_per_proposal_range')),
+    sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_rubric_call_id_call'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rubric')),
+    sa.UniqueConstraint('call_id', name=op.f('uq_rubric_call_id'))
+    )
+    op.create_table('criterion',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('rubric_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('weight', sa.Integer(), nullable=False),
+    sa.Column('scale_min', sa.Integer(), nullable=False),
+    sa.Column('scale_max', sa.Integer(), nullable=False),
+    sa.Column('level_descriptors', sa.JSON(), nullable=False),
+    sa.Column('allow_na', sa.Boolean(), nullable=False),
+    sa.CheckConstraint('scale_max > scale_min', name=op.f('ck_criterion_scale_not_empty')),
+    sa.CheckConstraint('weight > 0', name=op.f('ck_criterion_weight_positive')),
+    sa.ForeignKeyConstraint(['rubric_id'], ['rubric.id'], name=op.f('fk_criterion_rubric_id_rubric'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_criterion'))
+    )
+    with op.batch_alter_table('criterion', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_criterion_rubric_id'), ['rubric_id'], unique=False)
+
     op.create_table('proposal_attachment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('proposal_id', sa.Integer(), nullable=False),
@@ -287,6 +349,42 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_proposal_version')),
     sa.UniqueConstraint('proposal_id', 'number', name='uq_proposal_version_proposal_id_number')
     )
+    op.create_table('review_assignment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=False),
+    sa.Column('reviewer_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.Enum('assigned', 'accepted', 'submitted', 'declined', 'conflicted', 'removed', name='assignment_state', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('assigned_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('assigned_by_id', sa.Integer(), nullable=True),
+    sa.Column('override_reason', sa.Text(), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('declared_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('declaration_note', sa.Text(), nullable=True),
+    sa.Column('last_reminded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['assigned_by_id'], ['user_account.id'], name=op.f('fk_review_assignment_assigned_by_id_user_account')),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposal.id'], name=op.f('fk_review_assignment_proposal_id_proposal'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['reviewer_id'], ['user_account.id'], name=op.f('fk_review_assignment_reviewer_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_assignment')),
+    sa.UniqueConstraint('proposal_id', 'reviewer_id', name='uq_review_assignment_proposal_id_reviewer_id')
+    )
+    with op.batch_alter_table('review_assignment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_assignment_proposal_id'), ['proposal_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_assignment_reviewer_id'), ['reviewer_id'], unique=False)
+
+    op.create_table('review',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('recommendation', sa.Enum('fund', 'fund_with_changes', 'do_not_fund', name='recommendation', native_enum=False, create_constraint=True, length=40), nullable=True),
+    sa.Column('comments', sa.Text(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('weighted_score', sa.Numeric(precision=7, scale=4), nullable=True),
+    sa.CheckConstraint('weighted_score IS NULL OR (weighted_score >= 0 AND weighted_score <= 100)', name=op.f('ck_review_weighted_score_range')),
+    sa.ForeignKeyConstraint(['assignment_id'], ['review_assignment.id'], name=op.f('fk_review_assignment_id_review_assignment'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review')),
+    sa.UniqueConstraint('assignment_id', name=op.f('uq_review_assignment_id'))
+    )
     op.create_table('screening',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('proposal_id', sa.Integer(), nullable=False),
@@ -319,11 +417,24 @@ def upgrade():
     with op.batch_alter_table('section_conflict', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_section_conflict_section_id'), ['section_id'], unique=False)
 
+    op.create_table('criterion_score',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('review_id', sa.Integer(), nullable=False),
+    sa.Column('criterion_id', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=True),
+    sa.Column('is_na', sa.Boolean(), nullable=False),
+    sa.CheckConstraint('NOT (is_na AND score IS NOT NULL)', name=op.f('ck_criterion_score_na_has_no_score')),
+    sa.ForeignKeyConstraint(['criterion_id'], ['criterion.id'], name=op.f('fk_criterion_score_criterion_id_criterion'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['review_id'], ['review.id'], name=op.f('fk_criterion_score_review_id_review'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_criterion_score')),
+    sa.UniqueConstraint('review_id', 'criterion_id', name='uq_criterion_score_review_id_criterion_id')
+    )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('criterion_score')
     with op.batch_alter_table('section_conflict', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_section_conflict_section_id'))
 
@@ -332,6 +443,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_screening_proposal_id'))
 
     op.drop_table('screening')
+    op.drop_table('review')
+    with op.batch_alter_table('review_assignment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_assignment_reviewer_id'))
+        batch_op.drop_index(batch_op.f('ix_review_assignment_proposal_id'))
+
+    op.drop_table('review_assignment')
     op.drop_table('proposal_version')
     op.drop_table('proposal_tag')
     op.drop_table('proposal_section')
@@ -339,6 +456,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_proposal_attachment_proposal_id'))
 
     op.drop_table('proposal_attachment')
+    with op.batch_alter_table('criterion', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_criterion_rubric_id'))
+
+    op.drop_table('criterion')
+    op.drop_table('rubric')
+    with op.batch_alter_table('reviewer_affiliation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reviewer_affiliation_organisation_id'))
+
+    op.drop_table('reviewer_affiliation')
     with op.batch_alter_table('proposal', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_proposal_theme'))
         batch_op.drop_index(batch_op.f('ix_proposal_state'))
@@ -360,6 +486,7 @@ def downgrade():
     op.drop_table('eligibility_question')
     op.drop_table('user_role')
     op.drop_table('stored_file')
+    op.drop_table('reviewer_profile')
     op.drop_table('organisation')
     op.drop_table('call')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
