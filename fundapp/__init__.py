@@ -95,6 +95,7 @@ def _register_models():
     import fundapp.core.storage
     import fundapp.reference.dashboard
     import fundapp.reference.models
+    import fundapp.reviews.dashboard
     import fundapp.reviews.models  # noqa: F401
 
 
@@ -106,6 +107,10 @@ def _register_blueprints(app):
     from fundapp.applications.views import bp as proposals_bp
     from fundapp.main.views import bp as main_bp
     from fundapp.reference.views import bp as reference_bp
+    from fundapp.reviews.officer_views import bp as review_admin_bp
+    from fundapp.reviews.officer_views import profile_bp as reviewer_profile_bp
+    from fundapp.reviews.ranking_views import bp as ranking_bp
+    from fundapp.reviews.reviewer_views import bp as reviewing_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -114,6 +119,10 @@ def _register_blueprints(app):
     app.register_blueprint(calls_bp)
     app.register_blueprint(proposals_bp)
     app.register_blueprint(submission_bp)
+    app.register_blueprint(reviewing_bp)
+    app.register_blueprint(ranking_bp)
+    app.register_blueprint(review_admin_bp, url_prefix="/officer/reviews")
+    app.register_blueprint(reviewer_profile_bp, url_prefix="/reviewer/profile")
 
 
 def _register_error_pages(app):

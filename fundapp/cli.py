@@ -28,8 +28,12 @@ def register_commands(app):
     app.cli.add_command(reference_group)
     app.cli.add_command(mail_group)
     from fundapp.core.jobs import worker_command
+    from fundapp.reviews.export_cli import export_group
+    from fundapp.reviews.reminders import reminders_group
 
     app.cli.add_command(worker_command)
+    app.cli.add_command(export_group)
+    app.cli.add_command(reminders_group)
 
 
 @click.command("summary")

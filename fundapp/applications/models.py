@@ -303,8 +303,14 @@ class Proposal(db.Model):
         return user.is_authenticated and (
             self.is_member(user)
             or user.has_role(Role.PROGRAMME_OFFICER, Role.ADMIN)
-            or self.is_reviewed_by(user)
+            or (self.is_reviewed_by(user) and not self.is_blind_review())
         )
+
+    def is_blind_review(self):
+        """The call's reviews are blind: reviewers must not see the applicant (only their review page)."""
+        from fundapp.reviews.models import Rubric
+
+        return bool(db.session.scalar(select(Rubric.blind).where(Rubric.call_id == self.call_id)))
 
     def is_reviewed_by(self, user):
         """The user reviews this proposal: assigned, and has declared no conflict of interest."""

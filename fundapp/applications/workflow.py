@@ -111,6 +111,8 @@ PROPOSAL_WORKFLOW = Workflow(
         # Reviews, board and decisions (later modules make these moves).
         Transition(ProposalState.ELIGIBLE, ProposalState.IN_REVIEW, PO, system=True),
         Transition(ProposalState.IN_REVIEW, ProposalState.REVIEWED, PO, system=True),
+        # An officer reopened a submitted review: the proposal is in review again.
+        Transition(ProposalState.REVIEWED, ProposalState.IN_REVIEW, PO, system=True),
         Transition(ProposalState.REVIEWED, ProposalState.ON_AGENDA, PO),
         Transition(ProposalState.DEFERRED, ProposalState.ON_AGENDA, PO),
         Transition(ProposalState.ON_AGENDA, ProposalState.REVIEWED, PO, system=True),

@@ -59,6 +59,12 @@ def _join(labels, conjunction):
     return f"{', '.join(labels[:-1])} {conjunction} {labels[-1]}"
 
 
+def _roles_text(move):
+    """The roles that may make ``move``, as "Admin or Programme officer"."""
+    conjunction = _("or")
+    return _join(sorted(str(role.label) for role in move.roles), conjunction)
+
+
 @dataclass(frozen=True)
 class Transition:
     """One allowed move: from ``source`` to ``target``, by someone holding one of ``roles``.
@@ -203,7 +209,7 @@ class Workflow:
                     _(
                         "Moving this %(entity)s from %(source)s to %(target)s must be done by a person "
                         "(%(roles)s), not automatically.",
-                        roles=_join(sorted(str(role.label) for role in move.roles), _("or")),
+                        roles=_roles_text(move),
                         **names,
                     ),
                     source=source,
@@ -224,7 +230,7 @@ class Workflow:
                 _(
                     "Moving this %(entity)s from %(source)s to %(target)s needs the role %(roles)s, "
                     "which you do not have.",
-                    roles=_join(sorted(str(role.label) for role in move.roles), _("or")),
+                    roles=_roles_text(move),
                     **names,
                 ),
                 source=source,
