@@ -1,16 +1,38 @@
 """The demo fund loaded by ``fundapp seed-demo`` (and by ``make run`` on an empty database).
 
-A small but realistic picture of a Kazakh conservation fund: its staff, board and reviewers, and the
-NGOs, institutes and community groups that apply to it. Every demo person has the same password.
+A small but realistic picture of a Kazakh conservation fund: its staff, board and reviewers, the NGOs,
+institutes and community groups that apply to it, four calls for proposals (open, two-stage, closed and
+draft) and proposals in every state the workflow reaches so far. Every demo person has the same password.
+
+Calls and proposals are made through the operations a person's clicks would call (create and publish a
+call, start a proposal, save its sections, attach files, submit, screen, withdraw), so the audit log, the
+frozen versions with their PDFs and the mail outbox hold what real use would leave. Only dates are set by
+hand where the operations work on "now": submissions carry the instant they were made (``now=``), and the
+closed call is published with a deadline still ahead, given its proposals, then dated back and closed (an
+audit event says so).
 """
 
+import calendar
+import io
+from datetime import UTC, date, datetime, time, timedelta
+
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
 from fundapp.accounts.identifiers import bin_check_digit
 from fundapp.accounts.models import Membership, Organisation, OrganisationType, User
 from fundapp.accounts.operations import create_user
+from fundapp.accounts.passwords import hash_password
+from fundapp.applications import calls as call_operations
+from fundapp.applications import operations as proposal_operations
+from fundapp.applications import screening, submission
+from fundapp.applications.models import ProposalState, ScreeningOutcome
+from fundapp.applications.workflow import PROPOSAL_WORKFLOW
 from fundapp.core.audit import record_event
+from fundapp.core.db import utcnow
+from fundapp.core.formatting import fund_timezone
 from fundapp.core.permissions import Role
+from fundapp.core.workflow import transition
 from fundapp.reference.data import load_reference_data
 from fundapp.reference.models import ReferenceItem, Vocabulary
 
@@ -79,7 +101,1030 @@ ORGANISATIONS = [
         "Katon-Karagay village, Abai Street, 3",
         [("rangers@katon.example", "Serik Nurgaliyev", True)],
     ),
+    (
+        5,
+        "Northern Caspian Ecological Society",
+        "Экологическое общество Северного Каспия",
+        "Солтүстік Каспий экологиялық қоғамы",
+        OrganisationType.NGO,
+        "KZ-23",
+        "Atyrau, Satpayev Avenue, 19",
+        [("caspian@ncaspian.example", "Dina Kaliyeva", True)],
+    ),
+    (
+        6,
+        "Betpak-Dala Rangers' Union",
+        "Союз егерей Бетпак-Далы",
+        "Бетпақдала инспекторлар одағы",
+        OrganisationType.COMMUNITY_GROUP,
+        "KZ-31",
+        "Moiynkum village, Amangeldy Street, 21",
+        [("betpak@rangers.example", "Yerbol Sarsenbayev", True)],
+    ),
+    (
+        7,
+        "Zhetysu Mountain Ecology Centre",
+        "Жетысуский центр горной экологии",
+        "Жетісу тау экологиясы орталығы",
+        OrganisationType.NGO,
+        "KZ-33",
+        "Taldykorgan, Akyn Sara Street, 94",
+        [("zhetysu@mountains.example", "Zhanna Abdrakhmanova", True)],
+    ),
+    (
+        8,
+        "Ile-Alatau Herders' Association",
+        "Ассоциация скотоводов Иле-Алатау",
+        "Іле Алатауы малшылар қауымдастығы",
+        OrganisationType.COMMUNITY_GROUP,
+        "KZ-19",
+        "Talgar, Kunaev Street, 40",
+        [("herders@ilealatau.example", "Bolat Ismailov", True)],
+    ),
+    (
+        9,
+        "Tien Shan Ecological Research Centre",
+        "Тянь-Шаньский центр экологических исследований",
+        "Тянь-Шань экологиялық зерттеулер орталығы",
+        OrganisationType.RESEARCH_INSTITUTE,
+        "KZ-75",
+        "Almaty, Timiryazev Street, 42",
+        [("research@tienshan.example", "Dr. Yelena Kim", True)],
+    ),
+    (
+        10,
+        "Friends of Aksu-Zhabagly",
+        "Друзья Аксу-Жабаглы",
+        "Ақсу-Жабағылы достары",
+        OrganisationType.NGO,
+        "KZ-61",
+        "Zhabagly village, Tulkibas District",
+        [("friends@aksu.example", "Murat Zhaksylykov", True)],
+    ),
+    (
+        11,
+        "Mangystau Fishers' Cooperative",
+        "Мангистауский рыболовецкий кооператив",
+        "Маңғыстау балықшылар кооперативі",
+        OrganisationType.OTHER,
+        "KZ-47",
+        "Fort-Shevchenko, Bayan-Sulu Street, 8",
+        [("fishers@mangystau.example", "Kairat Dosmukhanov", True)],
+    ),
+    (
+        12,
+        "Aktau Youth Eco-Club",
+        "Молодёжный экоклуб Актау",
+        "Ақтау жастар экоклубы",
+        OrganisationType.COMMUNITY_GROUP,
+        "KZ-47",
+        "Aktau, 15th microdistrict, 3",
+        [("youth@ecoclub.example", "Aruzhan Serikova", True)],
+    ),
 ]
+
+#: Who acts for the fund in the demo: screens, moves proposals on, runs the calls.
+OFFICER_EMAIL = "officer@ibf.example"
+
+ALL_TYPES = [t.value for t in OrganisationType]
+REGISTERED_IN_KAZAKHSTAN = {
+    "text": "Is your organisation registered in Kazakhstan?",
+    "disqualifying_answer": False,
+    "explanation": "Only organisations registered in Kazakhstan can apply to the fund's calls.",
+}
+
+#: key -> the call's content (instants are added by ``_call_dates``), in the order the calls are created.
+CALLS = {
+    "leopard": {
+        "title": "Snow leopard corridors",
+        "description_html": (
+            "<p>Kazakhstan's snow leopards live in the Altai, Saur-Tarbagatai, Zhongar-Alatau and the "
+            "Northern and Western Tien Shan, in groups that meet only through narrow valleys and passes. "
+            "This call funds work that keeps those corridors open: camera-trap and genetic surveys that "
+            "show where the cats move, community rangers, predator-proof corrals that end retaliatory "
+            "killing, and the protection of corridors between national parks.</p>"
+            "<ul><li>Grants of 8 to 50 million tenge for up to three years.</li>"
+            "<li>At least 15% of the total cost from other sources (work in kind counts).</li>"
+            "<li>Attach your registration certificate and a letter of support from the protected area "
+            "or the district akimat.</li></ul>"
+        ),
+        "themes": ["large_carnivores", "protected_areas"],
+        "eligible_org_types": ALL_TYPES,
+        "currency": "KZT",
+        "grant_min": "8000000",
+        "grant_max": "50000000",
+        "envelope": "300000000",
+        "stages": 1,
+        "cofinancing_min_percent": 15,
+        "required_attachments": ["registration_certificate", "letter_of_support"],
+        "questions": [
+            REGISTERED_IN_KAZAKHSTAN,
+            {
+                "text": "Does the project work within the snow leopard's range in Kazakhstan (Altai, "
+                "Saur-Tarbagatai, Zhongar-Alatau or the Tien Shan)?",
+                "disqualifying_answer": False,
+                "explanation": "The call funds work in the snow leopard's range only.",
+            },
+        ],
+    },
+    "caspian": {
+        "title": "Caspian seal and the marine reserve",
+        "description_html": (
+            "<p>The Caspian seal, the only mammal of the Caspian Sea, is a small fraction of what it was a "
+            "century ago. It breeds on the winter ice of the northern Caspian and hauls out on the Tyuleniy "
+            "islands and the shoals of the Kazakh shelf, where the fund supports the creation of a marine "
+            "reserve.</p>"
+            "<p>This call funds surveys and monitoring of the seal, the removal of lost and illegal nets, "
+            "patrols with the fisheries inspection, seal-safe fishing and the preparation of the marine "
+            "reserve.</p>"
+            "<ul><li>Grants of 10 to 60 million tenge for up to three years.</li>"
+            "<li>At least 10% co-financing.</li>"
+            "<li>Attach your registration certificate and the budget workbook.</li></ul>"
+        ),
+        "themes": ["marine_mammals", "protected_areas"],
+        "eligible_org_types": ALL_TYPES,
+        "currency": "KZT",
+        "grant_min": "10000000",
+        "grant_max": "60000000",
+        "envelope": "400000000",
+        "stages": 1,
+        "cofinancing_min_percent": 10,
+        "required_attachments": ["registration_certificate", "budget_workbook"],
+        "questions": [
+            REGISTERED_IN_KAZAKHSTAN,
+            {
+                "text": "Does the project work on the Kazakh shelf or coast of the Caspian Sea?",
+                "disqualifying_answer": False,
+                "explanation": "The call funds work in the Kazakh part of the Caspian only.",
+            },
+        ],
+    },
+    "saiga": {
+        "title": "Saiga and steppe ungulates",
+        "description_html": (
+            "<p>Saiga have come back to Kazakhstan's steppes in numbers few thought possible, but the "
+            "Betpak-Dala population is still the smallest and the most exposed to poaching for horn, and "
+            "the goitered gazelle remains rare. This call funds anti-poaching work, monitoring, and the "
+            "protection of calving grounds and migration routes.</p>"
+            "<p>It runs in two stages: send a concept note first; organisations whose concept note is "
+            "accepted are invited to submit a full proposal.</p>"
+        ),
+        "themes": ["steppe_ungulates", "protected_areas"],
+        "eligible_org_types": ["ngo", "research_institute", "community_group"],
+        "currency": "KZT",
+        "grant_min": "5000000",
+        "grant_max": "40000000",
+        "envelope": "250000000",
+        "stages": 2,
+        "cofinancing_min_percent": 0,
+        "required_attachments": ["registration_certificate"],
+        "questions": [
+            REGISTERED_IN_KAZAKHSTAN,
+            {
+                "text": "Is a report on an earlier grant of the fund overdue from your organisation?",
+                "disqualifying_answer": True,
+                "explanation": "Send the overdue report first; the fund accepts new proposals once it is in.",
+            },
+        ],
+    },
+    "wetlands": {
+        "title": "Wetlands of the Turgay and Tengiz lakes",
+        "description_html": (
+            "<p>Draft for the spring round: waterbird counts, grazing and water management on the lakes "
+            "of the Turgay depression and the Tengiz-Korgalzhyn system, flamingo and white-headed duck "
+            "breeding sites.</p>"
+        ),
+        "themes": ["wetlands", "protected_areas"],
+        # Left to decide before publishing: the officer's home page lists it as a thing to settle.
+        "eligible_org_types": [],
+        "currency": "KZT",
+        "grant_min": "5000000",
+        "grant_max": "30000000",
+        "envelope": "150000000",
+        "stages": 1,
+        "cofinancing_min_percent": 10,
+        "required_attachments": ["registration_certificate"],
+        "questions": [REGISTERED_IN_KAZAKHSTAN],
+    },
+}
+
+NO_SAFEGUARD = {"answer": "no", "explanation": ""}
+
+#: The demo proposals. ``state`` is where each ends; ``submitted_days`` how many days before the call's
+#: deadline (closed call) or before today (open calls) it was submitted. Sections are given compactly
+#: and expanded by ``_sections``: logframe (objective, [(output, [activities])], [indicator tuples]),
+#: sites (region, name, protected area, IUCN category, latitude, longitude), species (scientific name,
+#: common name, Red List), team (name, role, organisation, % time), risks (risk, likelihood, mitigation),
+#: safeguards answered "yes" (with the explanation), budget (category, description, unit, unit cost,
+#: quantity, year, co-financing), milestones (title, months after the start).
+PROJECTS = [
+    # -- Snow leopard corridors (closed last month): screened, then reviewed and decided ------------------
+    {
+        "key": "leopard-camera-traps",
+        "call": "leopard",
+        "org": 3,
+        "state": ProposalState.APPROVED,
+        "submitted_days": 19,
+        "title": "Camera traps for snow leopards in Katon-Karagay National Park",
+        "theme": "large_carnivores",
+        "summary": (
+            "A grid of 60 camera traps across the Katon-Karagay National Park and the Markakol reserve will "
+            "count the snow leopards of the Kazakh Altai, identify individuals by their coat patterns and "
+            "show which valleys they use to cross between the two protected areas. Park rangers are trained "
+            "to run the grid themselves, so the survey continues after the grant."
+        ),
+        "problem": (
+            "Nobody knows how many snow leopards live in the Kazakh Altai: estimates range from a dozen to "
+            "forty. Without a count the parks cannot tell whether poaching and retaliatory killing are "
+            "reducing the population, nor which valleys to protect as corridors to Russia and Mongolia."
+        ),
+        "objectives": (
+            "Establish a baseline count of adult snow leopards in Katon-Karagay and Markakol, map the "
+            "corridors between them, and hand the monitoring over to trained park rangers."
+        ),
+        "logframe": (
+            "A baseline count and corridor map for the Kazakh Altai population",
+            [
+                (
+                    "Camera-trap grid of 60 stations run for two winters",
+                    ["Install the stations", "Check cards monthly"],
+                ),
+                (
+                    "Rangers trained in camera trapping and individual identification",
+                    ["Two training courses"],
+                ),
+            ],
+            [
+                (
+                    "individuals_counted",
+                    "",
+                    "individuals",
+                    "0",
+                    "25",
+                    "Identification catalogue of individuals",
+                ),
+                ("people_trained", "", "people", "0", "16", "Training attendance lists and field tests"),
+            ],
+        ),
+        "sites": [
+            ("KZ-63", "Upper Bukhtarma valley", "Katon-Karagay National Park", "II", "49.17", "85.61"),
+            ("KZ-63", "Markakol lake ridges", "Markakol State Nature Reserve", "Ia", "48.75", "85.75"),
+        ],
+        "species": [
+            ("Panthera uncia", "Snow leopard", "VU"),
+            ("Capra sibirica", "Siberian ibex", "NT"),
+        ],
+        "threats": ["5.1", "2.3"],
+        "actions": ["1.1", "4.2"],
+        "targets": ["4", "3"],
+        "team": [
+            ("Dr. Ainur Tuleubayeva", "Principal investigator", "", "40"),
+            ("Kanat Mukhametov", "Field coordinator", "Katon-Karagay National Park", "100"),
+        ],
+        "risks": [
+            (
+                "Cameras stolen or damaged by avalanches",
+                "medium",
+                "Locked housings; spare cameras in the budget",
+            ),
+            ("Deep snow keeps teams from the stations", "high", "Snowmobile checks and a flexible schedule"),
+        ],
+        "safeguards": {
+            "protected_areas": (
+                "All stations are inside the national park and the reserve, with their permits."
+            ),
+            "labour_risks": (
+                "Winter mountain work: teams of two, satellite messengers and avalanche training."
+            ),
+        },
+        "budget": [
+            ("equipment", "Camera traps with locked housings", "camera", "185000", "60", "1", "0"),
+            ("fieldwork", "Station checks, fuel and food", "trip", "95000", "48", "1", "1200000"),
+            ("fieldwork", "Station checks, second winter", "trip", "95000", "48", "2", "1200000"),
+            ("staff", "Field coordinator", "month", "320000", "24", "1", "2600000"),
+            ("training", "Camera-trapping courses for rangers", "course", "1400000", "2", "1", "0"),
+            ("overheads", "Institute overheads (both years)", "lot", "1800000", "1", "2", "0"),
+        ],
+        "milestones": [("Grid installed", 3), ("First winter's catalogue", 9), ("Corridor map", 20)],
+        "letter": "Katon-Karagay National Park administration",
+    },
+    {
+        "key": "leopard-community-rangers",
+        "call": "leopard",
+        "org": 4,
+        "state": ProposalState.APPROVED_WITH_CONDITIONS,
+        "reason": "Approved on condition that accident insurance for the rangers is added to the budget "
+        "before the grant agreement is signed.",
+        "submitted_days": 6,
+        "title": "Community rangers for the Katon-Karagay–Markakol corridor",
+        "theme": "large_carnivores",
+        "summary": (
+            "Eight rangers from the villages of Uryl, Katon-Karagay and Urunkhaika will patrol the valleys "
+            "between the national park and the Markakol reserve on horseback, remove snares, record tracks "
+            "and talk to herders. The rangers are local people the herders know, which is why poachers "
+            "have so far avoided the valleys they patrol."
+        ),
+        "problem": (
+            "Snares set for marmot and roe deer catch snow leopards and their prey in the valleys that link "
+            "the two protected areas, where no state inspector patrols. Herders who lose livestock sometimes "
+            "kill the cats in return."
+        ),
+        "objectives": (
+            "Patrol the corridor valleys every month of the year, remove snares, and cut retaliatory "
+            "killing through agreements with herders."
+        ),
+        "logframe": (
+            "A corridor without snares and without retaliatory killing",
+            [
+                (
+                    "Monthly horseback patrols by eight community rangers",
+                    ["Recruit and equip rangers", "Patrol"],
+                )
+            ],
+            [
+                ("ha_improved_management", "", "ha", "0", "85000", "Patrol tracks (GPS) and maps"),
+                ("", "Snares removed", "snares", "0", "400", "Patrol logs with photographs"),
+            ],
+        ),
+        "sites": [("KZ-63", "Uryl–Markakol valleys", "", "", "48.95", "85.70")],
+        "species": [("Panthera uncia", "Snow leopard", "VU"), ("Capra sibirica", "Siberian ibex", "NT")],
+        "threats": ["5.1"],
+        "actions": ["5.4", "4.3"],
+        "targets": ["4"],
+        "team": [
+            ("Serik Nurgaliyev", "Ranger team leader", "", "100"),
+            ("Aset Bekenov", "Ranger", "", "100"),
+        ],
+        "risks": [("Conflict with poachers", "medium", "Patrols in pairs; incidents reported to the police")],
+        "safeguards": {
+            "indigenous_peoples": "Local herders are partners: grazing agreements are made with them.",
+            "labour_risks": "Horseback patrols in winter: first-aid training and satellite messengers.",
+        },
+        "budget": [
+            ("staff", "Rangers' stipends (8 rangers)", "ranger-month", "150000", "96", "1", "2400000"),
+            ("staff", "Rangers' stipends, second year", "ranger-month", "150000", "96", "2", "2400000"),
+            ("equipment", "Horses, saddles and winter gear", "set", "650000", "8", "1", "900000"),
+            ("equipment", "GPS units and satellite messengers", "set", "210000", "8", "1", "0"),
+        ],
+        "milestones": [("Rangers recruited and equipped", 2), ("First year's patrol report", 12)],
+        "letter": "Akimat of Katon-Karagay District",
+    },
+    {
+        "key": "leopard-zhongar",
+        "call": "leopard",
+        "org": 7,
+        "state": ProposalState.ON_AGENDA,
+        "submitted_days": 3,
+        "title": "Keeping the Zhongar-Alatau corridor open",
+        "theme": "protected_areas",
+        "summary": (
+            "The Zhongar-Alatau National Park and the Kora river valley hold the snow leopards of the "
+            "Dzhungarian Alatau. The project proposes a 40,000-hectare protected corridor along the Kora, "
+            "prepares its boundaries and management plan with the park and the district akimat, and surveys "
+            "the cats and their prey to justify it."
+        ),
+        "problem": (
+            "Between the national park and the upper Kora the valley is open to hunting leases and a planned "
+            "road. Once cut, the corridor leaves the park's snow leopards isolated."
+        ),
+        "objectives": (
+            "Have the Kora corridor declared a protected area, with a management plan agreed locally."
+        ),
+        "logframe": (
+            "A protected corridor along the Kora river",
+            [("Boundaries and management plan of the corridor", ["Field survey", "Public hearings"])],
+            [("ha_newly_protected", "", "ha", "0", "40000", "Akimat decision on the protected corridor")],
+        ),
+        "sites": [
+            ("KZ-33", "Kora river valley", "", "", "45.05", "79.90"),
+            ("KZ-33", "Zhongar-Alatau National Park", "Zhongar-Alatau National Park", "II", "45.30", "80.40"),
+        ],
+        "species": [("Panthera uncia", "Snow leopard", "VU"), ("Ovis ammon", "Argali", "NT")],
+        "threats": ["4.1", "5.1"],
+        "actions": ["1.1", "5.2"],
+        "targets": ["3", "1"],
+        "team": [
+            ("Zhanna Abdrakhmanova", "Project lead", "", "60"),
+            ("Dr. Ruslan Omarov", "Ecologist", "", "50"),
+        ],
+        "risks": [("The akimat delays its decision", "medium", "The akimat is a partner from the start")],
+        "safeguards": {
+            "resettlement": (
+                "Hunting leases in the corridor may be limited; leaseholders take part in hearings."
+            ),
+            "protected_areas": "Part of the work is inside the national park, with its agreement.",
+        },
+        "budget": [
+            ("fieldwork", "Snow leopard and prey survey", "expedition", "1800000", "6", "1", "1500000"),
+            ("staff", "Project team", "month", "480000", "24", "1", "3000000"),
+            ("other", "Boundary survey and cadastral work", "lot", "5200000", "1", "2", "0"),
+            ("communications", "Public hearings in three villages", "hearing", "350000", "3", "2", "0"),
+        ],
+        "milestones": [("Survey report", 8), ("Public hearings held", 16)],
+        "letter": "Zhongar-Alatau National Park administration",
+    },
+    {
+        "key": "leopard-corrals",
+        "call": "leopard",
+        "org": 8,
+        "state": ProposalState.IN_REVIEW,
+        "submitted_days": 2,
+        "title": "Predator-proof corrals for herders in the Ile-Alatau buffer zone",
+        "theme": "large_carnivores",
+        "summary": (
+            "Forty herder families grazing in the buffer zone of the Ile-Alatau National Park lose sheep to "
+            "snow leopards and wolves in night-time raids on their corrals. The project roofs and fences "
+            "their corrals with mesh, shares the cost with the families, and sets up a small fund that pays "
+            "for verified losses, so that no herder needs to kill a cat."
+        ),
+        "problem": (
+            "Each winter several snow leopards are killed in the Ile-Alatau buffer zone after raids on "
+            "corrals; herders see no other way to protect their livelihood."
+        ),
+        "objectives": (
+            "End retaliatory killing in the buffer zone by making corrals safe and losses compensated."
+        ),
+        "logframe": (
+            "No snow leopard killed in retaliation in the buffer zone",
+            [("40 corrals made predator-proof", ["Agree the design with herders", "Build the corrals"])],
+            [
+                ("beneficiaries_women", "", "people", "0", "90", "Family lists of the corral agreements"),
+                ("beneficiaries_men", "", "people", "0", "95", "Family lists of the corral agreements"),
+            ],
+        ),
+        "sites": [("KZ-19", "Talgar and Issyk gorges", "Ile-Alatau National Park", "II", "43.20", "77.30")],
+        "species": [("Panthera uncia", "Snow leopard", "VU")],
+        "threats": ["2.3", "5.1"],
+        "actions": ["6.4", "2.1"],
+        "targets": ["4", "9"],
+        "team": [
+            ("Bolat Ismailov", "Association chair", "", "50"),
+            ("Gulmira Tasova", "Accountant", "", "30"),
+        ],
+        "risks": [
+            ("Herders do not maintain the mesh", "low", "Families pay a share and sign maintenance terms")
+        ],
+        "safeguards": {
+            "indigenous_peoples": "The herder families decide on the design and take part in the work.",
+        },
+        "budget": [
+            ("equipment", "Mesh roofing and fencing for corrals", "corral", "420000", "40", "1", "4200000"),
+            ("other", "Compensation fund for verified losses", "year", "1500000", "2", "1", "0"),
+            ("staff", "Coordinator", "month", "280000", "24", "1", "0"),
+        ],
+        "milestones": [("First 20 corrals built", 6), ("All corrals built", 12)],
+        "letter": "Ile-Alatau National Park administration",
+    },
+    {
+        "key": "leopard-genetics",
+        "call": "leopard",
+        "org": 9,
+        "state": ProposalState.REVIEWED,
+        "submitted_days": 10,
+        "title": "Genetic connectivity of snow leopards across the Northern Tien Shan",
+        "theme": "large_carnivores",
+        "summary": (
+            "Scat collected along ridges from the Ile-Alatau to the Ketmen range will be genotyped to tell "
+            "individuals apart and measure gene flow between the mountain blocks of the Northern Tien Shan. "
+            "The results show which passes still connect the populations and where a corridor is missing."
+        ),
+        "problem": (
+            "The Northern Tien Shan population may be splitting into isolated groups as roads and pastures "
+            "spread, but without genetic data nobody can say where."
+        ),
+        "objectives": (
+            "Measure gene flow between the mountain blocks and name the passes that need protection."
+        ),
+        "logframe": (
+            "A genetic map of the Northern Tien Shan population",
+            [("300 scat samples genotyped", ["Collect samples on 12 transects", "Laboratory analysis"])],
+            [("individuals_counted", "", "individuals", "0", "45", "Genotype database")],
+        ),
+        "sites": [
+            (
+                "KZ-19",
+                "Kolsai lakes and Kungey Alatau",
+                "Kolsai Kolderi National Park",
+                "II",
+                "42.95",
+                "78.30",
+            ),
+            ("KZ-19", "Ketmen ridge", "", "", "43.05", "79.00"),
+        ],
+        "species": [("Panthera uncia", "Snow leopard", "VU")],
+        "threats": ["4.1", "2.3"],
+        "actions": ["1.2"],
+        "targets": ["4"],
+        "team": [("Dr. Yelena Kim", "Geneticist", "", "50"), ("Arman Zhunusov", "Field biologist", "", "80")],
+        "risks": [("Too few samples in a dry winter", "medium", "A second season of collection is planned")],
+        "safeguards": {"protected_areas": "Transects cross the national park with its permission."},
+        "budget": [
+            ("fieldwork", "Transect collection expeditions", "expedition", "900000", "8", "1", "1000000"),
+            ("other", "Genotyping of scat samples", "sample", "38000", "300", "1", "3200000"),
+            ("staff", "Field biologist", "month", "350000", "24", "1", "0"),
+        ],
+        "milestones": [("Samples collected", 6), ("Genetic report", 18)],
+        "letter": "Kolsai Kolderi National Park administration",
+    },
+    {
+        "key": "leopard-ulytau",
+        "call": "leopard",
+        "org": 2,
+        "state": ProposalState.REJECTED,
+        "reason": "The board found no record of snow leopards in the Ulytau mountains for decades; the call "
+        "funds corridors between populations that exist today.",
+        "submitted_days": 8,
+        "title": "Argali and ibex as prey: restoring the snow leopard's larder in Ulytau",
+        "theme": "large_carnivores",
+        "summary": (
+            "The project counts argali in the Ulytau mountains, works with hunting estates to stop argali "
+            "poaching, and prepares the ground for snow leopards to return to the range."
+        ),
+        "problem": "Argali numbers in Ulytau fell sharply in the 1990s through poaching.",
+        "objectives": "Double the argali population of the Ulytau mountains in five years.",
+        "logframe": (
+            "More argali in the Ulytau mountains",
+            [
+                (
+                    "Argali counts and anti-poaching agreements",
+                    ["Count argali", "Sign agreements with estates"],
+                )
+            ],
+            [("individuals_counted", "", "individuals", "300", "600", "Annual argali counts")],
+        ),
+        "sites": [("KZ-62", "Ulytau mountains", "", "", "48.60", "67.00")],
+        "species": [("Ovis ammon", "Argali", "NT")],
+        "threats": ["5.1"],
+        "actions": ["5.4"],
+        "targets": ["4"],
+        "team": [("Nurlybek Amanov", "Project lead", "", "40")],
+        "risks": [("Estates refuse to cooperate", "high", "Start with the two estates already interested")],
+        "safeguards": {},
+        "budget": [
+            ("fieldwork", "Argali counts", "count", "1200000", "4", "1", "1000000"),
+            ("staff", "Rangers", "month", "300000", "24", "1", "1000000"),
+        ],
+        "milestones": [("First count", 4)],
+        "letter": "Akimat of Ulytau District",
+    },
+    {
+        "key": "leopard-talas",
+        "call": "leopard",
+        "org": 10,
+        "state": ProposalState.DEFERRED,
+        "reason": "The board asks for the akimat's written agreement to the compensation scheme and will "
+        "consider the proposal again at its next meeting.",
+        "submitted_days": 4,
+        "title": "Snow leopards of the Talas Alatau: prey surveys and herder compensation",
+        "theme": "large_carnivores",
+        "summary": (
+            "Around the Aksu-Zhabagly reserve, the oldest in Central Asia, snow leopards hunt ibex in the "
+            "Talas Alatau and sometimes take livestock on the summer pastures. The project surveys ibex and "
+            "argali, and pilots a compensation scheme for herders run with the district akimat."
+        ),
+        "problem": "Livestock losses on the summer pastures turn herders against the reserve and its cats.",
+        "objectives": "Know the prey base of the Talas Alatau and make losses to snow leopards bearable.",
+        "logframe": (
+            "A prey baseline and a working compensation scheme",
+            [
+                ("Ibex and argali surveyed", ["Two survey seasons"]),
+                ("Compensation scheme piloted", ["Pay claims"]),
+            ],
+            [("individuals_counted", "", "individuals", "0", "1200", "Survey reports")],
+        ),
+        "sites": [
+            ("KZ-61", "Aksu canyon and Talas Alatau", "Aksu-Zhabagly Nature Reserve", "Ia", "42.40", "70.60")
+        ],
+        "species": [("Panthera uncia", "Snow leopard", "VU"), ("Capra sibirica", "Siberian ibex", "NT")],
+        "threats": ["2.3"],
+        "actions": ["6.4", "3.1"],
+        "targets": ["4", "9"],
+        "team": [("Murat Zhaksylykov", "Project lead", "", "70")],
+        "risks": [("Claims hard to verify", "medium", "Claims checked by a reserve ranger and the vet")],
+        "safeguards": {"protected_areas": "Surveys inside the reserve follow its rules and permits."},
+        "budget": [
+            ("fieldwork", "Prey surveys", "season", "2400000", "2", "1", "2500000"),
+            ("other", "Compensation pilot", "year", "2000000", "2", "1", "0"),
+            ("staff", "Coordinator", "month", "300000", "24", "1", "0"),
+        ],
+        "milestones": [("First survey season", 5), ("Compensation rules agreed", 3)],
+        "letter": "Aksu-Zhabagly State Nature Reserve",
+    },
+    # -- Caspian seal and the marine reserve (open) -------------------------------------------------------
+    {
+        "key": "caspian-survey",
+        "call": "caspian",
+        "org": 1,
+        "state": ProposalState.MORE_INFO_REQUESTED,
+        "reason": "Say who flies the aerial survey and attach their licence, and confirm the co-financing of "
+        "the boat surveys (1.8 million tenge): a letter from the partner will do.",
+        "submitted_days": 9,
+        "title": "Counting the Caspian seal on the Kazakh shelf: winter ice and haul-out surveys",
+        "theme": "marine_mammals",
+        "summary": (
+            "Two winters of aerial surveys over the breeding ice of the northern Caspian and boat surveys of "
+            "the haul-outs on the Tyuleniy islands will give the first full count of Caspian seals on the "
+            "Kazakh shelf since 2012, and a method the marine reserve can repeat every year."
+        ),
+        "problem": (
+            "The Caspian seal is Endangered and its numbers on the Kazakh shelf are unknown: the last full "
+            "survey is more than ten years old. Bycatch in illegal sturgeon nets, oil and gas works and "
+            "shrinking winter ice all press on the species, but the marine reserve cannot be planned "
+            "without knowing where the seals breed and rest."
+        ),
+        "objectives": (
+            "Count pups on the winter ice and adults on the haul-outs for two years, map the places that "
+            "matter most, and train the reserve's staff to repeat the survey."
+        ),
+        "logframe": (
+            "A current count and map of Caspian seals on the Kazakh shelf",
+            [
+                ("Aerial surveys of the breeding ice", ["Fly 30 survey hours each February"]),
+                ("Boat surveys of the haul-outs", ["Survey the Tyuleniy islands in spring and autumn"]),
+            ],
+            [
+                ("individuals_counted", "", "individuals", "0", "60000", "Survey reports with photographs"),
+                ("people_trained", "", "people", "0", "10", "Training records"),
+            ],
+        ),
+        "sites": [
+            ("KZ-47", "Kulaly Island, Tyuleniy archipelago", "", "", "44.93", "50.05"),
+            ("KZ-23", "Winter ice off the Ural delta", "", "", "46.60", "51.20"),
+        ],
+        "species": [("Pusa caspica", "Caspian seal", "EN")],
+        "threats": ["5.4", "11.1", "3.1"],
+        "actions": ["1.1", "4.2"],
+        "targets": ["4", "3"],
+        "team": [
+            ("Aliya Dzhaksybekova", "Project lead", "", "50"),
+            ("Marat Utegenov", "Boat survey leader", "", "80"),
+        ],
+        "risks": [
+            ("A mild winter with little ice", "medium", "Survey the ice that forms; count haul-outs instead"),
+            ("Storms cancel boat days", "high", "Spare boat days in both seasons"),
+        ],
+        "safeguards": {"labour_risks": "Work at sea and on the ice: life jackets, radio contact, two boats."},
+        "budget": [
+            ("staff", "Survey coordinator and two observers", "month", "650000", "12", "1", "1560000"),
+            ("staff", "Survey team, second year", "month", "650000", "12", "2", "0"),
+            ("fieldwork", "Aircraft hire for ice surveys", "flight hour", "420000", "30", "1", "1500000"),
+            ("fieldwork", "Boat surveys of the haul-outs", "boat day", "180000", "40", "1", "1800000"),
+            ("equipment", "Drone with thermal camera", "set", "4500000", "1", "1", "0"),
+            ("communications", "Survey reports and data for the reserve", "report", "600000", "2", "2", "0"),
+        ],
+        "milestones": [
+            ("First winter survey", 2),
+            ("First count published", 6),
+            ("Second winter survey", 14),
+        ],
+    },
+    {
+        "key": "caspian-tagging",
+        "call": "caspian",
+        "org": 3,
+        "state": ProposalState.ELIGIBLE,
+        "more_info": "Explain how the permits for capturing seals will be obtained, and attach the "
+        "veterinary protocol for capture and tagging.",
+        "submitted_days": 16,
+        "title": "Satellite tagging of Caspian seals from the Tyuleniy islands",
+        "theme": "marine_mammals",
+        "summary": (
+            "Twenty Caspian seals caught on the Tyuleniy islands will carry satellite tags for a year. Their "
+            "tracks show where seals feed in summer, which routes they take to the northern ice in winter, "
+            "and where those routes cross fishing grounds and shipping lanes: the evidence the marine "
+            "reserve's zoning needs."
+        ),
+        "problem": (
+            "The boundaries of the planned marine reserve are drawn from decades-old observations. Seals "
+            "drown in nets along routes nobody has mapped."
+        ),
+        "objectives": "Track 20 seals for a year and propose the reserve's core zones and seasonal closures.",
+        "logframe": (
+            "Seal movements known well enough to zone the marine reserve",
+            [("Twenty seals tagged and tracked", ["Capture and tag seals", "Analyse tracks"])],
+            [("", "Seals tracked for at least six months", "seals", "0", "20", "Tracking database")],
+        ),
+        "sites": [
+            ("KZ-47", "Podgorny Island, Tyuleniy archipelago", "", "", "44.73", "50.37"),
+            ("KZ-47", "Durneva islands", "", "", "44.40", "50.65"),
+        ],
+        "species": [("Pusa caspica", "Caspian seal", "EN")],
+        "threats": ["5.4", "4.3"],
+        "actions": ["1.1", "2.1"],
+        "targets": ["3", "4", "14"],
+        "team": [
+            ("Dr. Ainur Tuleubayeva", "Principal investigator", "", "30"),
+            ("Dr. Timur Baimukanov", "Marine mammal veterinarian", "", "40"),
+        ],
+        "risks": [
+            ("A tagged seal is injured", "low", "Capture by a trained vet team, following the protocol")
+        ],
+        "safeguards": {"labour_risks": "Capture work on islands: trained team, boat on standby."},
+        "budget": [
+            ("equipment", "Satellite tags", "tag", "1450000", "20", "1", "5000000"),
+            ("fieldwork", "Capture expeditions to the islands", "expedition", "2600000", "2", "1", "0"),
+            ("other", "Satellite data fees", "tag-year", "240000", "20", "2", "0"),
+            ("staff", "Analyst", "month", "400000", "18", "2", "0"),
+        ],
+        "milestones": [("Seals tagged", 3), ("Zoning proposal", 18)],
+        "revision_document": (
+            "veterinary-protocol.pdf",
+            "Veterinary protocol: capture and tagging of Caspian seals",
+            [
+                "Capture on land with hoop nets at haul-outs, never on the ice in the breeding season.",
+                "Handling time under 30 minutes; no sedation; tags glued to the fur, shed at the moult.",
+                "Approved by the Institute's ethics committee. (Demo document.)",
+            ],
+        ),
+        "revision": {
+            "risks": [
+                ("A tagged seal is injured", "low", "Capture by a trained vet team, following the protocol"),
+                (
+                    "Capture permits come late",
+                    "medium",
+                    "Permits requested from the Committee for Forestry and Wildlife in month 1; the "
+                    "Institute holds such permits for its Caspian research already",
+                ),
+            ],
+        },
+    },
+    {
+        "key": "caspian-ghost-nets",
+        "call": "caspian",
+        "org": 5,
+        "state": ProposalState.SUBMITTED,
+        "submitted_days": 3,
+        "title": "Ghost nets off the Ural delta: patrols for the planned marine reserve",
+        "theme": "protected_areas",
+        "summary": (
+            "With the fisheries inspection, the project patrols the shallows off the Ural delta and removes "
+            "lost and illegal nets from the seals' spring migration route, and proposes the patrol plan of "
+            "the marine reserve's northern zone."
+        ),
+        "problem": (
+            "Thousands of abandoned and illegal nets drown seals and sturgeon in the northern Caspian."
+        ),
+        "objectives": "Remove ghost nets from the migration route and set up the reserve's northern patrols.",
+        "logframe": (
+            "Fewer seals drowned in nets off the Ural delta",
+            [("Joint patrols with the fisheries inspection", ["Monthly patrols", "Net removal days"])],
+            [
+                ("", "Nets removed", "nets", "0", "1500", "Patrol logs"),
+                ("ha_improved_management", "", "ha", "0", "120000", "Patrol plan adopted by the reserve"),
+            ],
+        ),
+        "sites": [("KZ-23", "Shallows off the Ural delta", "", "", "46.85", "51.75")],
+        "species": [("Pusa caspica", "Caspian seal", "EN"), ("Huso huso", "Beluga sturgeon", "CR")],
+        "threats": ["5.4"],
+        "actions": ["5.4", "2.1"],
+        "targets": ["3", "5"],
+        "team": [("Dina Kaliyeva", "Project lead", "", "80")],
+        "risks": [("Ice closes the sea early", "medium", "Patrols planned for April to November")],
+        "safeguards": {"labour_risks": "Work at sea: trained crews, life jackets, radio contact."},
+        "budget": [
+            ("equipment", "Patrol boat with engine", "set", "9500000", "1", "1", "1000000"),
+            ("fieldwork", "Patrol days, fuel and crew", "patrol day", "160000", "120", "1", "3000000"),
+            ("staff", "Project lead", "month", "380000", "24", "1", "0"),
+        ],
+        "milestones": [("Boat in service", 2), ("Patrol plan for the reserve", 15)],
+    },
+    {
+        "key": "caspian-fishers",
+        "call": "caspian",
+        "org": 11,
+        "state": ProposalState.INELIGIBLE,
+        "reason": "Four fifths of the budget buys boats and engines for commercial fishing, which the call "
+        "does not fund. The trial of seal-safe nets could be proposed on its own.",
+        "submitted_days": 11,
+        "title": "Seal-safe fishing for the Tupkaragan coast",
+        "theme": "marine_mammals",
+        "summary": (
+            "The cooperative renews its fishing fleet and trials nets that let seals escape, so its "
+            "members can fish without drowning seals."
+        ),
+        "problem": "Old boats and nets make fishing unprofitable and dangerous for seals.",
+        "objectives": "Renew the fleet and trial seal-safe nets.",
+        "logframe": (
+            "Seal-safe fishing on the Tupkaragan coast",
+            [("New boats and trial nets", ["Buy boats", "Trial nets"])],
+            [("", "Boats renewed", "boats", "0", "6", "Purchase documents")],
+        ),
+        "sites": [("KZ-47", "Tupkaragan bay", "", "", "44.55", "50.30")],
+        "species": [("Pusa caspica", "Caspian seal", "EN")],
+        "threats": ["5.4"],
+        "actions": ["6.1"],
+        "targets": ["10"],
+        "team": [("Kairat Dosmukhanov", "Chair of the cooperative", "", "50")],
+        "risks": [("Prices of boats rise", "medium", "Fixed-price quotes")],
+        "safeguards": {"labour_risks": "Fishing at sea."},
+        "budget": [
+            ("equipment", "Fishing boats with engines", "boat", "6200000", "6", "1", "4000000"),
+            ("equipment", "Seal-safe trial nets", "net", "85000", "40", "1", "300000"),
+            ("training", "Training in the use of the nets", "course", "600000", "1", "1", "0"),
+        ],
+        "milestones": [("Boats delivered", 4)],
+    },
+    {
+        "key": "caspian-acoustics",
+        "call": "caspian",
+        "org": 9,
+        "state": ProposalState.WITHDRAWN,
+        "reason": "Our lead acoustician has moved abroad; we will apply again with a new team next year.",
+        "submitted_days": 14,
+        "title": "Listening for seal pups: acoustic monitoring on the winter ice",
+        "theme": "marine_mammals",
+        "summary": (
+            "Underwater recorders under the northern ice pick up the calls of mothers and pups, showing "
+            "where seals breed in winters when aircraft cannot fly."
+        ),
+        "problem": "Fog and storms ground survey aircraft in many winters, leaving breeding sites unknown.",
+        "objectives": "Test acoustic monitoring of breeding sites as a complement to aerial surveys.",
+        "logframe": (
+            "A tested acoustic method for finding breeding sites",
+            [("Ten recorders deployed under the ice", ["Deploy recorders", "Analyse recordings"])],
+            [("", "Recorder-days of data", "days", "0", "900", "Recording archive")],
+        ),
+        "sites": [("KZ-23", "Northern Caspian ice field", "", "", "46.40", "50.90")],
+        "species": [("Pusa caspica", "Caspian seal", "EN")],
+        "threats": ["11.1"],
+        "actions": ["1.1"],
+        "targets": ["4"],
+        "team": [("Dr. Yelena Kim", "Project lead", "", "30")],
+        "risks": [("Recorders lost under the ice", "medium", "Acoustic releases and spare recorders")],
+        "safeguards": {"labour_risks": "Work on sea ice with a trained team."},
+        "budget": [
+            ("equipment", "Underwater acoustic recorders", "recorder", "1650000", "10", "1", "2500000"),
+            ("fieldwork", "Deployment expeditions", "expedition", "1800000", "2", "1", "0"),
+        ],
+        "milestones": [("Recorders deployed", 2)],
+    },
+    {
+        "key": "caspian-seal-watch",
+        "call": "caspian",
+        "org": 12,
+        "state": ProposalState.DRAFT,
+        "title": "Seal watch: school volunteers on the Aktau coast",
+        "theme": "marine_mammals",
+        # A draft in progress: only these sections are written so far.
+        "sections": ["summary", "problem", "sites", "species"],
+        "summary": (
+            "Pupils of six Aktau schools learn to recognise and report stranded and entangled seals along "
+            "the city's beaches, and a hotline brings the reports to the vets of the seal rescue centre."
+        ),
+        "problem": (
+            "Stranded seals on the Aktau coast are found by walkers who do not know whom to call; by the "
+            "time a vet arrives the animal has often died."
+        ),
+        "objectives": "",
+        "sites": [("KZ-47", "Aktau city beaches", "", "", "43.65", "51.17")],
+        "species": [("Pusa caspica", "Caspian seal", "EN")],
+    },
+    # -- Saiga and steppe ungulates (open, two stages: concept notes) --------------------------------------
+    {
+        "key": "saiga-patrols",
+        "call": "saiga",
+        "org": 2,
+        "state": ProposalState.INVITED,
+        "reason": "The fund invites a full proposal; please budget the rangers' vehicles in more detail.",
+        "submitted_days": 20,
+        "title": "Ranger patrols against saiga poaching in Betpak-Dala",
+        "theme": "steppe_ungulates",
+        "summary": (
+            "Mobile ranger teams with the Okhotzooprom inspection patrol the calving grounds and migration "
+            "routes of the Betpak-Dala saiga in spring and autumn, when poachers hunt males for their horns, "
+            "and a reward line pays for tips that lead to arrests."
+        ),
+        "problem": (
+            "Poaching for horn takes the adult males of the Betpak-Dala population, upsetting its sex ratio "
+            "and slowing its recovery; the state inspection cannot cover the 7 million hectares alone."
+        ),
+        "objectives": "Halve the number of saiga carcasses found with horns removed within two years.",
+        "logframe": (
+            "Less poaching of the Betpak-Dala saiga",
+            [("Two mobile ranger teams", ["Equip the teams", "Patrol calving grounds and routes"])],
+            [
+                ("people_trained", "", "people", "0", "12", "Training records"),
+                ("", "Poaching incidents detected", "incidents", "0", "40", "Inspection protocols"),
+            ],
+        ),
+        "sites": [
+            ("KZ-62", "Betpak-Dala calving grounds", "", "", "45.50", "70.00"),
+            ("KZ-31", "Andasay sanctuary", "Andasay State Nature Sanctuary", "IV", "44.80", "72.50"),
+        ],
+        "species": [("Saiga tatarica", "Saiga antelope", "NT")],
+        "threats": ["5.1"],
+        "actions": ["5.4", "4.3"],
+        "targets": ["4", "5"],
+        "team": [
+            ("Nurlybek Amanov", "Project lead", "", "60"),
+            ("Daulet Zhakupov", "Ranger team leader", "", "100"),
+        ],
+        "risks": [("Armed poachers", "medium", "Patrols always with state inspectors")],
+        "safeguards": {
+            "labour_risks": "Long patrols in the desert: two vehicles per team, satellite phones."
+        },
+        "budget": [
+            ("equipment", "Off-road vehicles", "vehicle", "9000000", "2", "1", "0"),
+            ("staff", "Rangers (two teams)", "ranger-month", "250000", "48", "1", "0"),
+            ("fieldwork", "Fuel and field costs", "patrol", "300000", "20", "1", "0"),
+        ],
+        "milestones": [("Teams on patrol", 2)],
+        "full_draft": {
+            "budget_lines": [
+                (
+                    "equipment",
+                    "Off-road vehicles (Toyota Land Cruiser 70)",
+                    "vehicle",
+                    "8500000",
+                    "2",
+                    "1",
+                    "0",
+                ),
+                ("equipment", "Satellite phones and thermal binoculars", "set", "650000", "2", "1", "0"),
+                ("staff", "Rangers (two teams of three)", "ranger-month", "250000", "60", "1", "0"),
+                ("fieldwork", "Fuel and field costs", "patrol", "250000", "24", "1", "0"),
+            ],
+        },
+    },
+    {
+        "key": "saiga-hotline",
+        "call": "saiga",
+        "org": 6,
+        "state": ProposalState.DECLINED,
+        "reason": "A state hotline already covers the area, and the fund invites one anti-poaching project "
+        "in Betpak-Dala this round. The Steppe Saiga Alliance would welcome you as a partner.",
+        "submitted_days": 18,
+        "title": "A village reporting line for saiga poaching in Moiynkum",
+        "theme": "steppe_ungulates",
+        "summary": (
+            "Villagers of the Moiynkum district report poachers and wounded saiga to a hotline run by the "
+            "rangers' union, which passes the reports to the inspection."
+        ),
+        "problem": "Poachers use the village roads; villagers see them but do not know whom to tell.",
+        "objectives": "Bring villagers' reports of poaching to the inspection within an hour.",
+        "logframe": (
+            "Villagers report poaching",
+            [("Hotline and village meetings", ["Set up the hotline", "Hold meetings in 12 villages"])],
+            [("", "Reports passed to the inspection", "reports", "0", "150", "Hotline register")],
+        ),
+        "sites": [("KZ-31", "Moiynkum district villages", "", "", "44.30", "72.90")],
+        "species": [("Saiga tatarica", "Saiga antelope", "NT")],
+        "threats": ["5.1"],
+        "actions": ["4.3"],
+        "targets": ["5"],
+        "team": [("Yerbol Sarsenbayev", "Chair of the union", "", "50")],
+        "risks": [("Few calls", "medium", "Village meetings each season")],
+        "safeguards": {},
+        "budget": [
+            ("staff", "Hotline operators", "month", "220000", "24", "1", "0"),
+            ("communications", "Village meetings and leaflets", "village", "180000", "12", "1", "0"),
+        ],
+        "milestones": [("Hotline open", 2)],
+    },
+    {
+        "key": "saiga-census",
+        "call": "saiga",
+        "org": 9,
+        "state": ProposalState.SUBMITTED,
+        "submitted_days": 2,
+        "title": "Aerial census of the Betpak-Dala saiga",
+        "theme": "steppe_ungulates",
+        "summary": (
+            "A spring aerial census, flown on the same transects as the national count, estimates the size, "
+            "calving success and sex ratio of the Betpak-Dala saiga for two years."
+        ),
+        "problem": (
+            "The Betpak-Dala population's sex ratio, the first sign of horn poaching, is not monitored."
+        ),
+        "objectives": "Estimate numbers and sex ratio of the Betpak-Dala saiga each spring.",
+        "logframe": (
+            "Reliable numbers for the Betpak-Dala saiga",
+            [("Two spring censuses", ["Fly the transects", "Count calves and males on the ground"])],
+            [("individuals_counted", "", "individuals", "0", "40000", "Census reports")],
+        ),
+        "sites": [("KZ-62", "Betpak-Dala transects", "", "", "46.20", "69.40")],
+        "species": [
+            ("Saiga tatarica", "Saiga antelope", "NT"),
+            ("Gazella subgutturosa", "Goitered gazelle", "VU"),
+        ],
+        "threats": ["5.1"],
+        "actions": ["1.2"],
+        "targets": ["4"],
+        "team": [("Dr. Yelena Kim", "Census lead", "", "30"), ("Arman Zhunusov", "Observer", "", "60")],
+        "risks": [("Bad weather in the census window", "medium", "A two-week window each spring")],
+        "safeguards": {},
+        "budget": [
+            ("fieldwork", "Aircraft hire", "flight hour", "420000", "40", "1", "0"),
+            ("fieldwork", "Ground counts", "expedition", "1200000", "2", "1", "0"),
+        ],
+        "milestones": [("First census", 5)],
+    },
+]
+
+DEFAULT_RISKS = [("Prices rise faster than planned", "medium", "Quotes fixed at the start; a small reserve")]
+
+
+# -- small helpers ------------------------------------------------------------------------------------
 
 
 def demo_bin(serial):
@@ -101,13 +1146,93 @@ def demo_logins():
     return logins
 
 
-def seed_demo(session, force=False):
-    """Load the demo fund. Returns the demo logins, or None if the database already holds users."""
-    if not force and session.scalar(select(func.count()).select_from(User)):
-        return None
-    load_reference_data(session)
+def _pdf_text(text):
+    return (
+        text.encode("latin-1", "replace").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    )
+
+
+def document_pdf(title, lines=()):
+    """A one-page A4 PDF with a title and lines of text (Latin-1): a stand-in for a scanned document."""
+    ops = [b"BT", b"/F1 16 Tf", b"56 780 Td", b"(" + _pdf_text(title) + b") Tj", b"/F1 11 Tf", b"0 -30 Td"]
+    for line in lines:
+        ops += [b"(" + _pdf_text(line) + b") Tj", b"0 -16 Td"]
+    ops.append(b"ET")
+    stream = b"\n".join(ops)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _budget_workbook(project):
+    """The budget lines as an XLSX workbook, as applicants attach it."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Budget"
+    sheet.append(["Category", "Description", "Unit", "Unit cost (KZT)", "Quantity", "Year", "Co-financing"])
+    for row, (category, description, unit, cost, quantity, year, cofinancing) in enumerate(
+        project["budget"], start=2
+    ):
+        sheet.append(
+            [category, description, unit, float(cost), float(quantity), int(year), float(cofinancing)]
+        )
+        sheet.cell(row=row, column=8, value=f"=D{row}*E{row}")
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def _upload(data, filename, content_type):
+    return FileStorage(stream=io.BytesIO(data), filename=filename, content_type=content_type)
+
+
+def _add_months(day, months):
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _instant(day, hour=18):
+    """``day`` at ``hour``:00 in the fund's time zone, as a UTC instant."""
+    return datetime.combine(day, time(hour), tzinfo=fund_timezone()).astimezone(UTC)
+
+
+# -- people -------------------------------------------------------------------------------------------
+
+
+def _demo_user(session, email, full_name, roles, password_hash):
+    # The demo password is hashed once for everyone: argon2 at production cost takes a third of a second
+    # per hash, which would be most of the seeding time.
+    user = create_user(session, None, email=email, full_name=full_name, roles=roles)
+    user.password_hash = password_hash
+    return user
+
+
+def _load_people(session):
+    password_hash = hash_password(DEMO_PASSWORD)
+    users = {}
     for email, full_name, roles in STAFF:
-        create_user(session, None, email=email, full_name=full_name, password=DEMO_PASSWORD, roles=roles)
+        users[email] = _demo_user(session, email, full_name, roles, password_hash)
+    organisations = {}
     for serial, name_en, name_ru, name_kk, org_type, region_code, address, people in ORGANISATIONS:
         region = session.scalar(
             select(ReferenceItem).where(
@@ -129,15 +1254,383 @@ def seed_demo(session, force=False):
         )
         session.add(organisation)
         for email, full_name, is_manager in people:
-            user = create_user(
-                session,
-                None,
-                email=email,
-                full_name=full_name,
-                password=DEMO_PASSWORD,
-                roles=[Role.APPLICANT],
-            )
+            user = _demo_user(session, email, full_name, [Role.APPLICANT], password_hash)
             organisation.memberships.append(Membership(user=user, is_manager=is_manager))
+            users[email] = user
         record_event(session, None, organisation, "organisation.registered", after={"demo": True})
+        organisations[serial] = organisation
+    session.flush()
+    return users, organisations
+
+
+# -- calls --------------------------------------------------------------------------------------------
+
+
+def _call_dates(today):
+    """Opening and closing instants of each call, relative to ``today`` (the fund's date)."""
+    first_of_month = today.replace(day=1)
+    leopard_closes = first_of_month - timedelta(days=6)  # in the previous month, whatever today is
+    return {
+        "leopard": {
+            "opens_at": _instant(leopard_closes - timedelta(days=90), 9),
+            "closes_at": _instant(leopard_closes),
+        },
+        "caspian": {
+            "opens_at": _instant(today - timedelta(days=24), 9),
+            "closes_at": _instant(today + timedelta(days=38)),
+        },
+        "saiga": {
+            "opens_at": _instant(today - timedelta(days=30), 9),
+            "closes_at": _instant(today + timedelta(days=25)),
+            "full_proposal_closes_at": _instant(today + timedelta(days=110)),
+        },
+        "wetlands": {
+            "opens_at": _instant(_add_months(first_of_month, 3), 9),
+            "closes_at": _instant(_add_months(first_of_month, 5)),
+        },
+    }
+
+
+def _create_calls(session, officer, today, now):
+    dates = _call_dates(today)
+    calls = {}
+    for key, content in CALLS.items():
+        data = call_operations.CallData(**content, **dates[key])
+        closes_at = data.closes_at
+        if closes_at <= now:
+            # Published while still open, so that proposals can be submitted; dated back afterwards.
+            data.closes_at = now + timedelta(days=1)
+        call = call_operations.create_call(session, officer, data)
+        if key != "wetlands":
+            call_operations.publish_call(session, officer, call)
+            call.published_at = call.opens_at
+        calls[key] = (call, closes_at)
+    return calls
+
+
+def _close_in_the_past(session, officer, call, closes_at):
+    """Give the demo's closed call its real (past) deadline, say so in the audit log, and close it."""
+    before = {"closes_at": call.closes_at.isoformat()}
+    call.closes_at = closes_at
+    record_event(
+        session,
+        None,
+        call,
+        "call.demo_dated_back",
+        before=before,
+        after={"closes_at": closes_at.isoformat(), "why": "demo data: the call closed last month"},
+    )
+    call_operations.close_call(session, officer, call)
+
+
+# -- proposals ----------------------------------------------------------------------------------------
+
+
+def _answers(call):
+    return {
+        str(q.id): (not q.disqualifying_answer if q.disqualifying_answer is not None else True)
+        for q in call.questions
+    }
+
+
+def _sections(project, start):
+    """The raw content of each section of ``project`` as the editor sends it; the project starts ``start``."""
+    end = _add_months(start, 24) - timedelta(days=1)
+    objective, outputs, indicators = project.get("logframe", ("", [], []))
+    safeguards = {
+        key: dict(NO_SAFEGUARD) for key in ("resettlement", "indigenous_peoples", "protected_areas")
+    }
+    safeguards |= {key: dict(NO_SAFEGUARD) for key in ("pesticides", "cultural_heritage", "labour_risks")}
+    for key, explanation in project.get("safeguards", {}).items():
+        safeguards[key] = {"answer": "yes", "explanation": explanation}
+    return {
+        "summary": {"summary": project["summary"]},
+        "problem": {"problem": project["problem"], "objectives": project["objectives"]},
+        "logframe": {
+            "objectives": [
+                {
+                    "text": objective,
+                    "outputs": [
+                        {"text": text, "activities": [{"text": a} for a in activities]}
+                        for text, activities in outputs
+                    ],
+                }
+            ],
+            "indicators": [
+                {
+                    "code": code,
+                    "name": name,
+                    "unit": unit,
+                    "baseline": baseline,
+                    "target": target,
+                    "verification": verification,
+                }
+                for code, name, unit, baseline, target, verification in indicators
+            ],
+        },
+        "sites": {
+            "sites": [
+                {
+                    "region": region,
+                    "name": name,
+                    "protected_area": area,
+                    "pa_category": category,
+                    "latitude": latitude,
+                    "longitude": longitude,
+                }
+                for region, name, area, category, latitude, longitude in project["sites"]
+            ]
+        },
+        "species": {
+            "species": [
+                {"scientific_name": scientific, "common_name": common, "red_list": red_list}
+                for scientific, common, red_list in project["species"]
+            ]
+        },
+        "threats": {"threats": project.get("threats", []), "actions": project.get("actions", [])},
+        "gbf_targets": {"targets": project.get("targets", [])},
+        "timeline": {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "milestones": [
+                {"title": title, "date": _add_months(start, months).isoformat()}
+                for title, months in project.get("milestones", [])
+            ],
+        },
+        "team": {
+            "members": [
+                {"name": name, "role": role, "organisation": organisation, "time_share": share}
+                for name, role, organisation, share in project.get("team", [])
+            ]
+        },
+        "risks": {
+            "risks": [
+                {"risk": risk, "likelihood": likelihood, "mitigation": mitigation}
+                for risk, likelihood, mitigation in project.get("risks", DEFAULT_RISKS)
+            ],
+            "safeguards": safeguards,
+        },
+        "budget": {"lines": _budget_lines(project.get("budget", []))},
+    }
+
+
+def _budget_lines(lines):
+    return [
+        {
+            "category": category,
+            "description": description,
+            "unit": unit,
+            "unit_cost": cost,
+            "quantity": quantity,
+            "year": year,
+            "cofinancing": cofinancing,
+        }
+        for category, description, unit, cost, quantity, year, cofinancing in lines
+    ]
+
+
+def _save(session, user, proposal, key, raw):
+    section = proposal.section(key)
+    proposal_operations.save_section(session, user, proposal, key, raw, section.version if section else 0)
+
+
+def _attach(session, user, proposal, project, required):
+    organisation = proposal.organisation
+    for kind in required:
+        if kind == "registration_certificate":
+            data = document_pdf(
+                "Certificate of state registration of a legal entity",
+                [
+                    f"Name: {organisation.name_en}",
+                    f"BIN: {organisation.bin}",
+                    f"Legal address: {organisation.legal_address}",
+                    "Issued by the Ministry of Justice of the Republic of Kazakhstan.",
+                    "(Demo document.)",
+                ],
+            )
+            upload = _upload(data, "registration-certificate.pdf", "application/pdf")
+        elif kind == "letter_of_support":
+            data = document_pdf(
+                "Letter of support",
+                [
+                    f"{project.get('letter', 'The district akimat')} supports the project",
+                    f'"{proposal.title}"',
+                    f"of {organisation.name_en} and will help with permits and access.",
+                    "(Demo document.)",
+                ],
+            )
+            upload = _upload(data, "letter-of-support.pdf", "application/pdf")
+        elif kind == "budget_workbook":
+            upload = _upload(
+                _budget_workbook(project),
+                "budget.xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        else:  # pragma: no cover - every kind the demo calls require is handled above
+            raise ValueError(kind)
+        submission.add_attachment(session, user, proposal, kind, upload)
+
+
+def _date_back(proposal, when):
+    """Make a proposal look written before ``when``: its creation and last saves (demo data only)."""
+    written = when - timedelta(hours=5)
+    proposal.created_at = min(proposal.created_at, written - timedelta(days=12))
+    proposal.updated_at = written
+    for section in proposal.sections:
+        section.updated_at = written
+    for attachment in proposal.attachments:
+        attachment.uploaded_at = written
+
+
+def _write_proposal(session, call, project, user, organisation, start):
+    proposal = proposal_operations.start_proposal(
+        session,
+        user,
+        call,
+        organisation,
+        title=project["title"],
+        answers=_answers(call),
+        theme=project["theme"],
+    )
+    content = _sections(project, start)
+    for key in project.get("sections", content):
+        _save(session, user, proposal, key, content[key])
+    return proposal
+
+
+def _all_ticked():
+    return dict.fromkeys(screening.CHECKLIST_KEYS, True)
+
+
+def _move_on(session, officer, proposal, path, reason=None):
+    """Move ``proposal`` along ``path`` (states) with the workflow, as the programme officer; the last move
+    carries ``reason``."""
+    for number, state in enumerate(path, start=1):
+        transition(
+            session,
+            PROPOSAL_WORKFLOW,
+            proposal,
+            state,
+            officer,
+            reason=reason if number == len(path) else None,
+        )
+
+
+#: The screening that leaves a proposal in each of these states.
+SCREENING_OUTCOMES = {
+    ProposalState.MORE_INFO_REQUESTED: ScreeningOutcome.MORE_INFO,
+    ProposalState.INELIGIBLE: ScreeningOutcome.INELIGIBLE,
+    ProposalState.INVITED: ScreeningOutcome.INVITE,
+    ProposalState.DECLINED: ScreeningOutcome.DECLINE,
+}
+
+#: How proposals of the closed call move on after they were found eligible.
+LATER_STATES = {
+    ProposalState.IN_REVIEW: [ProposalState.IN_REVIEW],
+    ProposalState.REVIEWED: [ProposalState.IN_REVIEW, ProposalState.REVIEWED],
+    ProposalState.ON_AGENDA: [ProposalState.IN_REVIEW, ProposalState.REVIEWED, ProposalState.ON_AGENDA],
+    **{
+        decision: [ProposalState.IN_REVIEW, ProposalState.REVIEWED, ProposalState.ON_AGENDA, decision]
+        for decision in (
+            ProposalState.APPROVED,
+            ProposalState.APPROVED_WITH_CONDITIONS,
+            ProposalState.REJECTED,
+            ProposalState.DEFERRED,
+        )
+    },
+}
+
+
+def _screen_and_decide(session, officer, proposal, project, user):
+    """Take a submitted proposal to the project's final state."""
+    state = project["state"]
+    reason = project.get("reason")
+    if project.get("more_info"):
+        screening.screen_proposal(
+            session,
+            officer,
+            proposal,
+            ScreeningOutcome.MORE_INFO,
+            screening.suggested_checklist(session, proposal),
+            project["more_info"],
+        )
+        for key, value in project.get("revision", {}).items():
+            revised = _sections(
+                {**project, key: value}, date.fromisoformat(proposal.section("timeline").content["start"])
+            )
+            _save(session, user, proposal, key, revised[key])
+        if project.get("revision_document"):
+            filename, title, lines = project["revision_document"]
+            upload = _upload(document_pdf(title, lines), filename, "application/pdf")
+            submission.add_attachment(session, user, proposal, "other", upload)
+        submission.submit_proposal(session, user, proposal)
+    if state == ProposalState.SUBMITTED:
+        return
+    if state == ProposalState.WITHDRAWN:
+        submission.withdraw_proposal(session, user, proposal, reason)
+        return
+    # Every later state starts with the proposal found eligible.
+    outcome = SCREENING_OUTCOMES.get(state, ScreeningOutcome.ELIGIBLE)
+    checklist = (
+        _all_ticked()
+        if outcome in (ScreeningOutcome.ELIGIBLE, ScreeningOutcome.INVITE)
+        else screening.suggested_checklist(session, proposal)
+    )
+    screening_reason = reason if outcome != ScreeningOutcome.ELIGIBLE else None
+    screening.screen_proposal(session, officer, proposal, outcome, checklist, screening_reason)
+    if state in LATER_STATES:
+        _move_on(session, officer, proposal, LATER_STATES[state], reason)
+
+
+def _continue_full_proposal(session, user, concept, project):
+    """The invited organisation starts on its full proposal: a more detailed budget."""
+    full = screening.full_proposal_of(session, concept)
+    draft = project.get("full_draft")
+    if full is not None and draft:
+        _save(session, user, full, "budget", {"lines": _budget_lines(draft["budget_lines"])})
+    return full
+
+
+def _load_proposals(session, organisations, calls, officer, today, now):
+    starts = {
+        "leopard": _add_months(today.replace(day=1), 2),
+        "caspian": _add_months(today.replace(day=1), 5),
+        "saiga": _add_months(today.replace(day=1), 6),
+    }
+    written = []
+    for project in PROJECTS:
+        call, closes_at = calls[project["call"]]
+        organisation = organisations[project["org"]]
+        user = organisation.memberships[0].user
+        proposal = _write_proposal(session, call, project, user, organisation, starts[project["call"]])
+        if project["state"] == ProposalState.DRAFT:
+            continue
+        _attach(session, user, proposal, project, call.required_attachments)
+        reference_instant = closes_at if closes_at <= now else now
+        submitted_at = reference_instant - timedelta(days=project["submitted_days"], hours=3)
+        _date_back(proposal, submitted_at)
+        submission.submit_proposal(session, user, proposal, now=submitted_at)
+        written.append((project, proposal, user))
+
+    leopard, leopard_closes = calls["leopard"]
+    _close_in_the_past(session, officer, leopard, leopard_closes)
+
+    for project, proposal, user in written:
+        _screen_and_decide(session, officer, proposal, project, user)
+        if project["state"] == ProposalState.INVITED:
+            _continue_full_proposal(session, user, proposal, project)
+
+
+def seed_demo(session, force=False):
+    """Load the demo fund. Returns the demo logins, or None if the database already holds users."""
+    if not force and session.scalar(select(func.count()).select_from(User)):
+        return None
+    load_reference_data(session)
+    users, organisations = _load_people(session)
+    officer = users[OFFICER_EMAIL]
+    now = utcnow()
+    today = now.astimezone(fund_timezone()).date()
+    calls = _create_calls(session, officer, today, now)
+    _load_proposals(session, organisations, calls, officer, today, now)
     session.flush()
     return demo_logins()

@@ -1,13 +1,24 @@
-"""Every route, by every role: the status each one answers.
+"""Every route, by every role: the status each one answers to a GET.
 
 Later modules add their routes to ROUTES. ``anon`` is a visitor who is not logged in; a 302 for them
-means "sent to the login page".
+means "sent to the login page". ``applicant`` is a member of the organisation that owns ``{proposal}``;
+``outsider`` an applicant of another organisation, to whom that proposal does not exist (404). POSTs are
+covered by each module's own HTTP tests; here a GET of a POST-only route must answer 405 and do nothing.
 """
 
-import pytest
+import io
 
+import pytest
+from werkzeug.datastructures import FileStorage
+
+from fundapp.applications import sections
+from fundapp.applications.models import CallState, ProposalState, ProposalVersion, SectionConflict
+from fundapp.applications.submission import add_attachment
 from fundapp.core.permissions import Role
+from fundapp.core.storage import save_upload
+from tests.applications.factories import make_call, make_proposal
 from tests.conftest import login
+from tests.core.sample_files import MINIMAL_PDF
 from tests.factories import make_applicant, make_organisation, make_user
 
 PEOPLE = [
@@ -21,47 +32,206 @@ PEOPLE = [
     "admin",
 ]
 
+EVERYONE = [200] * 8
+NOBODY = [404] * 8
+NOT_ALLOWED = [405] * 8
+#: Applicant pages guarded by role: other roles are refused, whatever the object.
+APPLICANTS = [302, 200, 200, 403, 403, 403, 403, 403]
+#: Pages of a proposal anyone who may read it sees: its organisation's members and fund staff who screen.
+READERS = [302, 200, 404, 404, 404, 200, 404, 200]
+#: Pages of a proposal for its organisation's members only; staff who may read it are refused.
+MEMBERS = [302, 200, 404, 404, 404, 403, 404, 403]
+MISSING = [302, 404, 404, 404, 404, 404, 404, 404]
+OFFICERS = [302, 403, 403, 403, 403, 200, 403, 403]
+OFFICERS_404 = [302, 403, 403, 403, 403, 404, 403, 403]
+
 # url template -> expected status per person (same order as PEOPLE)
 ROUTES = {
-    "/": [200, 200, 200, 200, 200, 200, 200, 200],
+    "/": EVERYONE,
     "/login": [200, 302, 302, 302, 302, 302, 302, 302],
     "/register": [200, 302, 302, 302, 302, 302, 302, 302],
-    "/password/forgot": [200, 200, 200, 200, 200, 200, 200, 200],
+    "/password/forgot": EVERYONE,
     "/organisations/{org}": [302, 200, 403, 403, 403, 200, 200, 200],
     "/organisations/{org}/edit": [302, 200, 403, 403, 403, 403, 403, 403],
-    "/organisations/999999": [302, 404, 404, 404, 404, 404, 404, 404],
+    "/organisations/999999": MISSING,
     "/admin/users": [302, 403, 403, 403, 403, 403, 403, 200],
     "/admin/users/new": [302, 403, 403, 403, 403, 403, 403, 200],
     "/admin/users/{user}": [302, 403, 403, 403, 403, 403, 403, 200],
     "/admin/users/999999": [302, 403, 403, 403, 403, 403, 403, 404],
     "/admin/outbox": [302, 403, 403, 403, 403, 403, 403, 200],
     "/admin/audit": [302, 403, 403, 403, 403, 403, 403, 200],
-    "/no-such-page": [404, 404, 404, 404, 404, 404, 404, 404],
+    "/no-such-page": NOBODY,
+    # -- calls, in public ----------------------------------------------------------------------------------
+    "/calls": EVERYONE,
+    "/calls/{call_ref}": EVERYONE,
+    "/calls/{draft_ref}": NOBODY,
+    "/calls/CALL-1999-99": NOBODY,
+    "/calls/{call_ref}/apply": APPLICANTS,
+    "/calls/{draft_ref}/apply": [302, 404, 404, 403, 403, 403, 403, 403],
+    "/csrf-token": EVERYONE,
+    # -- proposals, for applicants ---------------------------------------------------------------------------
+    "/proposals": APPLICANTS,
+    "/proposals/{proposal}": READERS,
+    "/proposals/999999": MISSING,
+    "/proposals/{proposal}/details": MEMBERS,
+    **{f"/proposals/{{proposal}}/sections/{key}": READERS for key in sections.SECTION_KEYS},
+    "/proposals/{proposal}/sections/no_such_section": MISSING,
+    "/proposals/{proposal}/sections/summary/autosave": NOT_ALLOWED,
+    "/proposals/{proposal}/sections/summary/conflicts/{conflict}": MEMBERS,
+    "/proposals/{proposal}/sections/summary/conflicts/999999": MISSING,
+    "/proposals/{proposal}/submit": MEMBERS,
+    "/proposals/999999/submit": MISSING,
+    "/proposals/{proposal}/attachments": READERS,
+    "/proposals/{proposal}/attachments/{attachment}": READERS,
+    "/proposals/{proposal}/attachments/{other_attachment}": MISSING,
+    "/proposals/{proposal}/attachments/{attachment}/delete": NOT_ALLOWED,
+    "/proposals/{proposal}/versions/1.pdf": READERS,
+    "/proposals/{proposal}/versions/2.pdf": MISSING,
+    "/proposals/{proposal}/withdraw": MEMBERS,
+    # -- calls and screening, for programme officers --------------------------------------------------------
+    "/officer/calls": OFFICERS,
+    "/officer/calls/new": OFFICERS,
+    "/officer/calls/{call}": OFFICERS,
+    "/officer/calls/{draft}": OFFICERS,
+    "/officer/calls/{call}/edit": OFFICERS,
+    "/officer/calls/{draft}/edit": OFFICERS,
+    "/officer/calls/999999": OFFICERS_404,
+    "/officer/calls/{draft}/publish": NOT_ALLOWED,
+    "/officer/calls/{call}/close": NOT_ALLOWED,
+    "/officer/calls/{call}/cancel": NOT_ALLOWED,
+    "/officer/proposals": OFFICERS,
+    "/officer/proposals?call={call}&state=more_info_requested&region=KZ-47&theme=marine_mammals": OFFICERS,
+    "/officer/proposals?red_list=EN&page=2": OFFICERS,
+    "/officer/proposals?page=99": OFFICERS,
+    "/officer/proposals.csv": OFFICERS,
+    "/officer/proposals.xlsx": OFFICERS,
+    "/officer/proposals/{proposal}": OFFICERS,
+    "/officer/proposals/999999": OFFICERS_404,
+    "/officer/proposals/{proposal}/diff": OFFICERS,
+    "/officer/proposals/{proposal}/diff?from=7": OFFICERS_404,
 }
+
+
+def _stored_version(db, proposal, member):
+    """Version 1 of ``proposal`` with a real stored PDF, as a submission leaves it."""
+    pdf = save_upload(
+        db.session,
+        io.BytesIO(MINIMAL_PDF),
+        allowed_kinds=["pdf"],
+        uploaded_by=member,
+        filename=f"{proposal.reference}-v1.pdf",
+    )
+    version = ProposalVersion(
+        proposal=proposal,
+        number=1,
+        snapshot=sections.snapshot(proposal),
+        pdf_file_id=pdf.id,
+        pdf_sha256=pdf.sha256,
+        submitted_by_id=member.id,
+    )
+    db.session.add(version)
+    return version
+
+
+def _pdf(name):
+    return FileStorage(stream=io.BytesIO(MINIMAL_PDF), filename=name, content_type="application/pdf")
 
 
 @pytest.fixture
 def people(db):
+    """Everyone in PEOPLE, and the ids the URLs name: ``(people, ids)``.
+
+    The applicant's organisation has a proposal in an open call, sent back for more information (so it has
+    a submitted version and can be edited again), with an attachment and a conflicting save of its
+    summary; the outsider's organisation has a proposal with an attachment of its own.
+    """
     applicant = make_applicant()
     outsider = make_applicant()
     everyone = {"applicant": applicant, "outsider": outsider}
     for role in ("reviewer", "board_member", "programme_officer", "finance_officer", "admin"):
         everyone[role] = make_user(roles=[Role(role)])
     make_organisation(managers=[make_user()])
+
+    call = make_call(
+        title="Caspian seal and the marine reserve", themes=["marine_mammals", "protected_areas"]
+    )
+    draft_call = make_call(state=CallState.DRAFT, reference="CALL-2031-09", published_at=None)
+    proposal = make_proposal(
+        call=call, organisation=applicant.primary_organisation, created_by=applicant, complete=True
+    )
+    attachment = add_attachment(db.session, applicant, proposal, "registration_certificate", _pdf("reg.pdf"))
+    _stored_version(db, proposal, applicant)
+    proposal.state = ProposalState.MORE_INFO_REQUESTED
+    conflict = SectionConflict(
+        section=proposal.section("summary"),
+        content={"summary": "My version"},
+        base_version=0,
+        author_id=applicant.id,
+    )
+    db.session.add(conflict)
+    other = make_proposal(call=call, organisation=outsider.primary_organisation, created_by=outsider)
+    other_attachment = add_attachment(db.session, outsider, other, "other", _pdf("other.pdf"))
     db.session.commit()
-    return everyone
+    ids = {
+        "org": applicant.primary_organisation.id,
+        "user": applicant.id,
+        "call": call.id,
+        "call_ref": call.reference,
+        "draft": draft_call.id,
+        "draft_ref": draft_call.reference,
+        "proposal": proposal.id,
+        "attachment": attachment.id,
+        "other_attachment": other_attachment.id,
+        "conflict": conflict.id,
+    }
+    return everyone, ids
 
 
 @pytest.mark.parametrize("url", list(ROUTES))
 def test_every_route_answers_each_role_as_expected(app, client, db, people, url):
-    target = url.format(org=people["applicant"].primary_organisation.id, user=people["applicant"].id)
+    everyone, ids = people
+    target = url.format(**ids)
     seen = []
     for person in PEOPLE:
         browser = app.test_client()
         if person != "anon":
-            login(browser, people[person])
-        seen.append(browser.get(target).status_code)
+            login(browser, everyone[person])
+        # buffered: streamed exports are read inside the request; `with` closes downloaded files.
+        with browser.get(target, buffered=True) as response:
+            seen.append(response.status_code)
     assert dict(zip(PEOPLE, seen, strict=True)) == dict(zip(PEOPLE, ROUTES[url], strict=True))
+
+
+def test_every_route_of_the_applications_module_is_in_the_table(app):
+    """A new page of calls, proposals or submission must be added to ROUTES with its statuses."""
+    rules = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.split(".")[0] in ("calls", "proposals", "submission")
+    }
+    covered = set()
+    for url in ROUTES:
+        path = url.split("?")[0]
+        for rule in rules:
+            if _matches(rule, path):
+                covered.add(rule)
+    assert rules - covered == set()
+
+
+def _matches(rule, path):
+    """Whether the URL template ``path`` ("/proposals/{proposal}") is an instance of the Flask ``rule``."""
+    rule_parts, path_parts = rule.strip("/").split("/"), path.strip("/").split("/")
+    if len(rule_parts) != len(path_parts):
+        return False
+    for rule_part, path_part in zip(rule_parts, path_parts, strict=True):
+        if "<" in rule_part:
+            prefix = rule_part.split("<")[0]
+            suffix = rule_part.rsplit(">", 1)[1]
+            if not (path_part.startswith(prefix) and path_part.endswith(suffix)):
+                return False
+        elif rule_part != path_part:
+            return False
+    return True
 
 
 def test_anonymous_visitor_is_sent_to_login_with_next(client, db, people):

@@ -111,3 +111,16 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call":
         item.report_call = report
     return report
+
+
+@pytest.fixture(scope="session")
+def live_app(live_server):
+    """The Flask app ``live_server`` serves, to set up data through the operations and to check what the
+    browser did. (``live_server`` keeps the app to itself; Flask-SQLAlchemy knows every app it serves.)"""
+    apps = [
+        candidate
+        for candidate in list(db._app_engines)
+        if candidate.config["SQLALCHEMY_DATABASE_URI"].endswith("/browser.sqlite3")
+    ]
+    assert len(apps) == 1, "exactly one live-server app"
+    return apps[0]
