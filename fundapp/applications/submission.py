@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale, format_datetime, get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import object_session
@@ -30,7 +30,7 @@ from fundapp.applications.workflow import PROPOSAL_WORKFLOW
 from fundapp.core.audit import record_event
 from fundapp.core.db import utcnow
 from fundapp.core.errors import DomainError
-from fundapp.core.formatting import to_local
+from fundapp.core.formatting import local_datetime
 from fundapp.core.mail import queue_mail
 from fundapp.core.money import Money
 from fundapp.core.pdf import render_pdf_document
@@ -66,11 +66,7 @@ def submission_deadline(proposal):
 
 def local_time(instant):
     """An instant as the fund's wall-clock time, naming the zone: "Mar 3, 2026, 6:00:00 PM (Asia/Almaty)"."""
-    if instant is None:
-        return ""
-    local = to_local(instant)
-    zone = current_app.config["FUND_TIMEZONE"]
-    return f"{format_datetime(local.replace(tzinfo=None), 'medium')} ({zone})"
+    return local_datetime(instant, "medium")
 
 
 def _money(amount):

@@ -19,7 +19,8 @@ def local_datetime(instant, fmt="medium"):
     if instant is None:
         return ""
     local = to_local(instant)
-    return f"{format_datetime(local.replace(tzinfo=None), fmt)} ({local.tzname()})"
+    # Named by its zone ("Asia/Almaty"): some zones have no abbreviation and would read "+05".
+    return f"{format_datetime(local.replace(tzinfo=None), fmt)} ({current_app.config['FUND_TIMEZONE']})"
 
 
 def money(value):
