@@ -22,6 +22,7 @@ help:
 	@echo "make initial-migration     regenerate the initial migration from scratch (before the first release only)"
 
 install: $(STAMP)
+	@PYBABEL=$(BIN)/pybabel scripts/translations compile
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "fundapp needs Python 3.11 or newer; this is " + sys.version.split()[0] + ". Run make with PYTHON=python3.11 (or newer).")'

@@ -90,6 +90,8 @@ def _register_models():
     import fundapp.accounts.models
     import fundapp.applications.dashboard
     import fundapp.applications.models
+    import fundapp.board.dashboard
+    import fundapp.board.models
     import fundapp.core.audit
     import fundapp.core.mail
     import fundapp.core.storage
@@ -105,6 +107,7 @@ def _register_blueprints(app):
     from fundapp.applications.officer_views import bp as calls_bp
     from fundapp.applications.submission_views import bp as submission_bp
     from fundapp.applications.views import bp as proposals_bp
+    from fundapp.board.views import bp as board_bp
     from fundapp.main.views import bp as main_bp
     from fundapp.reference.views import bp as reference_bp
     from fundapp.reviews.officer_views import bp as review_admin_bp
@@ -123,6 +126,7 @@ def _register_blueprints(app):
     app.register_blueprint(ranking_bp)
     app.register_blueprint(review_admin_bp, url_prefix="/officer/reviews")
     app.register_blueprint(reviewer_profile_bp, url_prefix="/reviewer/profile")
+    app.register_blueprint(board_bp)
 
 
 def _register_error_pages(app):

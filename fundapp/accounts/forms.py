@@ -27,14 +27,14 @@ class LoginForm(FlaskForm):
 def _check_bin(form, field):
     problem = bin_problem(field.data)
     if problem:
-        raise ValidationError(_l(problem))
+        raise ValidationError(problem)
 
 
 def _check_iban(form, field):
     if field.data:
         problem = iban_problem(field.data)
         if problem:
-            raise ValidationError(_l(problem))
+            raise ValidationError(problem)
 
 
 class OrganisationFieldsMixin:

@@ -104,7 +104,7 @@ def authenticate(session, email, password):
 def _check_organisation_fields(session, data, organisation=None):
     problem = bin_problem(data["bin"])
     if problem:
-        raise DomainError(_(problem), field="bin")
+        raise DomainError(str(problem), field="bin")
     clash = session.scalar(select(Organisation).where(Organisation.bin == data["bin"]))
     if clash is not None and clash is not organisation:
         raise DomainError(
@@ -114,7 +114,7 @@ def _check_organisation_fields(session, data, organisation=None):
     if data.get("bank_iban"):
         problem = iban_problem(data["bank_iban"])
         if problem:
-            raise DomainError(_(problem), field="bank_iban")
+            raise DomainError(str(problem), field="bank_iban")
 
 
 def _clean_organisation_data(data):

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: e35a967632ad
+Revision ID: 1728378f9fa6
 Revises: 
-Create Date: 2026-11-24 03:28:16.949476
+Create Date: 2026-11-24 04:29:29.641361
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'e35a967632ad'
+revision = '1728378f9fa6'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -75,6 +75,20 @@ def upgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_event_actor_id'), ['actor_id'], unique=False)
 
+    op.create_table('board_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('chair_id', sa.Integer(), nullable=True),
+    sa.Column('secretary_id', sa.Integer(), nullable=True),
+    sa.Column('quorum_percent', sa.Integer(), nullable=False),
+    sa.Column('majority_percent', sa.Integer(), nullable=False),
+    sa.Column('chair_casting_vote', sa.Boolean(), nullable=False),
+    sa.Column('minutes_name_votes', sa.Boolean(), nullable=False),
+    sa.CheckConstraint('majority_percent BETWEEN 0 AND 100', name=op.f('ck_board_settings_majority_percent_range')),
+    sa.CheckConstraint('quorum_percent BETWEEN 0 AND 100', name=op.f('ck_board_settings_quorum_percent_range')),
+    sa.ForeignKeyConstraint(['chair_id'], ['user_account.id'], name=op.f('fk_board_settings_chair_id_user_account')),
+    sa.ForeignKeyConstraint(['secretary_id'], ['user_account.id'], name=op.f('fk_board_settings_secretary_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_board_settings'))
+    )
     op.create_table('call',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=40), nullable=False),
@@ -201,6 +215,26 @@ def upgrade():
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitation_organisation_id'), ['organisation_id'], unique=False)
 
+    op.create_table('meeting',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=40), nullable=False),
+    sa.Column('kind', sa.Enum('meeting', 'correspondence', name='meeting_kind', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('scheduled_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('location', sa.String(length=300), nullable=False),
+    sa.Column('vote_deadline', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('state', sa.Enum('scheduled', 'open', 'closed', 'cancelled', name='meeting_state', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('opened_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('minutes_file_id', sa.Integer(), nullable=True),
+    sa.Column('minutes_sha256', sa.String(length=64), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_meeting_created_by_id_user_account')),
+    sa.ForeignKeyConstraint(['minutes_file_id'], ['stored_file.id'], name=op.f('fk_meeting_minutes_file_id_stored_file')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting')),
+    sa.UniqueConstraint('reference', name=op.f('uq_meeting_reference'))
+    )
     op.create_table('membership',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -277,6 +311,45 @@ def upgrade():
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_rubric_call_id_call'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rubric')),
     sa.UniqueConstraint('call_id', name=op.f('uq_rubric_call_id'))
+    )
+    op.create_table('agenda_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('recommended_minor', sa.BigInteger(), nullable=False),
+    sa.Column('motion_amount_minor', sa.BigInteger(), nullable=True),
+    sa.Column('motion_conditions', sa.Text(), nullable=False),
+    sa.Column('outcome', sa.Enum('approved', 'approved_with_conditions', 'rejected', 'deferred', name='decision_outcome', native_enum=False, create_constraint=True, length=40), nullable=True),
+    sa.Column('approved_minor', sa.BigInteger(), nullable=True),
+    sa.Column('conditions', sa.Text(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('eligible_count', sa.Integer(), nullable=True),
+    sa.Column('participating_count', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('approved_minor IS NULL OR approved_minor > 0', name=op.f('ck_agenda_item_approved_positive')),
+    sa.CheckConstraint('recommended_minor >= 0', name=op.f('ck_agenda_item_recommended_not_negative')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['user_account.id'], name=op.f('fk_agenda_item_decided_by_id_user_account')),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_agenda_item_meeting_id_meeting'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposal.id'], name=op.f('fk_agenda_item_proposal_id_proposal')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agenda_item')),
+    sa.UniqueConstraint('meeting_id', 'proposal_id', name='uq_agenda_item_meeting_id_proposal_id')
+    )
+    with op.batch_alter_table('agenda_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agenda_item_meeting_id'), ['meeting_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agenda_item_proposal_id'), ['proposal_id'], unique=False)
+
+    op.create_table('attendance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('present', sa.Boolean(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_attendance_meeting_id_meeting'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_attendance_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance')),
+    sa.UniqueConstraint('meeting_id', 'user_id', name='uq_attendance_meeting_id_user_id')
     )
     op.create_table('criterion',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -371,6 +444,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_review_assignment_proposal_id'), ['proposal_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_assignment_reviewer_id'), ['reviewer_id'], unique=False)
 
+    op.create_table('board_conflict',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('declared_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['agenda_item.id'], name=op.f('fk_board_conflict_item_id_agenda_item'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_board_conflict_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_board_conflict')),
+    sa.UniqueConstraint('item_id', 'user_id', name='uq_board_conflict_item_id_user_id')
+    )
     op.create_table('review',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('assignment_id', sa.Integer(), nullable=False),
@@ -417,6 +501,19 @@ def upgrade():
     with op.batch_alter_table('section_conflict', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_section_conflict_section_id'), ['section_id'], unique=False)
 
+    op.create_table('vote',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('choice', sa.Enum('approve', 'reject', 'abstain', name='vote_choice', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('cast_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['agenda_item.id'], name=op.f('fk_vote_item_id_agenda_item'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['user_account.id'], name=op.f('fk_vote_recorded_by_id_user_account')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_vote_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_vote')),
+    sa.UniqueConstraint('item_id', 'user_id', name='uq_vote_item_id_user_id')
+    )
     op.create_table('criterion_score',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('review_id', sa.Integer(), nullable=False),
@@ -435,6 +532,7 @@ def upgrade():
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table('criterion_score')
+    op.drop_table('vote')
     with op.batch_alter_table('section_conflict', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_section_conflict_section_id'))
 
@@ -444,6 +542,7 @@ def downgrade():
 
     op.drop_table('screening')
     op.drop_table('review')
+    op.drop_table('board_conflict')
     with op.batch_alter_table('review_assignment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_assignment_reviewer_id'))
         batch_op.drop_index(batch_op.f('ix_review_assignment_proposal_id'))
@@ -460,6 +559,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_criterion_rubric_id'))
 
     op.drop_table('criterion')
+    op.drop_table('attendance')
+    with op.batch_alter_table('agenda_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agenda_item_proposal_id'))
+        batch_op.drop_index(batch_op.f('ix_agenda_item_meeting_id'))
+
+    op.drop_table('agenda_item')
     op.drop_table('rubric')
     with op.batch_alter_table('reviewer_affiliation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reviewer_affiliation_organisation_id'))
@@ -476,6 +581,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_membership_organisation_id'))
 
     op.drop_table('membership')
+    op.drop_table('meeting')
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitation_organisation_id'))
 
@@ -489,6 +595,7 @@ def downgrade():
     op.drop_table('reviewer_profile')
     op.drop_table('organisation')
     op.drop_table('call')
+    op.drop_table('board_settings')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_actor_id'))
 
