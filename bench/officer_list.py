@@ -27,31 +27,25 @@ or stored); the CSV's peak memory stays far below the size of the file. Not part
 
 import argparse
 import contextvars
-import json
 import os
-import platform
 import random
 import re
-import shutil
-import statistics
-import sys
-import tempfile
 import time
 import tracemalloc
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import (
+    DATABASE_URL_HELP,
+    machine,
+    organisation_bin,
+    server_version,
+    summary,
+    throwaway_app,
+    write_result,
+)
+from flask.testing import FlaskClient
+from sqlalchemy import event, insert, select, text
 
-from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import create_engine, event, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-import config  # noqa: E402
-
-RESULTS = ROOT / "bench" / "results"
 CALLS = 20
 ORGANISATIONS = 500
 WARM_UP_REQUESTS = 3
@@ -88,7 +82,7 @@ TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RE
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", help="a PostgreSQL server URL, or a sqlite:/// URL of a new file")
+    parser.add_argument("--database-url", help=DATABASE_URL_HELP)
     parser.add_argument("--proposals", type=int, default=10_000, help="proposals stored (default 10000)")
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page (default 30)")
     parser.add_argument("--seed", type=int, default=2026, help="seed of the generated data")
@@ -103,50 +97,7 @@ def parse_args(argv=None):
     return args
 
 
-# -- the throwaway database ---------------------------------------------------------------------------------
-
-
-class ThrowawayDatabase:
-    """A database that exists for the length of the ``with`` block: ``.url`` inside it."""
-
-    def __init__(self, url):
-        self.given = config.database_url(url) if url else None
-        self.url = None
-        self._cleanup = None
-
-    def __enter__(self):
-        if self.given is None:
-            folder = Path(tempfile.mkdtemp(prefix="fundapp-bench-"))
-            self.url = f"sqlite:///{folder / 'bench.sqlite3'}"
-            self._cleanup = lambda: shutil.rmtree(folder, ignore_errors=True)
-        elif self.given.startswith("sqlite"):
-            path = Path(make_url(self.given).database or "")
-            if not path.name or path.exists():
-                raise SystemExit(f"give the URL of a SQLite file that does not exist yet, not {self.given}")
-            self.url = self.given
-            self._cleanup = lambda: [
-                Path(f"{path}{suffix}").unlink(missing_ok=True) for suffix in ("", "-journal", "-wal", "-shm")
-            ]
-        elif self.given.startswith("postgresql"):
-            name = f"fundapp_bench_{uuid.uuid4().hex[:10]}"
-            server = create_engine(self.given, isolation_level="AUTOCOMMIT")
-            with server.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            self.url = make_url(self.given).set(database=name).render_as_string(hide_password=False)
-
-            def drop():
-                with server.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                server.dispose()
-
-            self._cleanup = drop
-        else:
-            raise SystemExit(f"unsupported database URL: {self.given}")
-        return self
-
-    def __exit__(self, *exc):
-        if self._cleanup is not None:
-            self._cleanup()
+# -- the app -------------------------------------------------------------------------------------------------
 
 
 class IsolatedClient(FlaskClient):
@@ -157,32 +108,7 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
-def make_app(url, instance):
-    from fundapp import create_app
-
-    class BenchConfig(config.TestConfig):
-        TESTING = False
-        INSTANCE_PATH = instance
-        STORAGE_PATH = str(Path(instance) / "files")
-        SQLALCHEMY_DATABASE_URI = url
-
-    app = create_app(BenchConfig)
-    app.test_client_class = IsolatedClient
-    return app
-
-
 # -- the data -----------------------------------------------------------------------------------------------
-
-
-def _bin(serial):
-    from fundapp.accounts.identifiers import bin_check_digit
-
-    while True:
-        body = f"1604{serial:07d}"
-        check = bin_check_digit(body)
-        if check is not None:
-            return body + str(check)
-        serial += 10_000_000 // 3
 
 
 def load_data(session, proposals, seed):
@@ -268,7 +194,7 @@ def load_data(session, proposals, seed):
                 "name_en": f"Steppe and Sea Society {number}",
                 "name_ru": f"Общество степи и моря {number}",
                 "name_kk": f"Дала мен теңіз қоғамы {number}",
-                "bin": _bin(number),
+                "bin": organisation_bin("1604", number),
                 "org_type": rng.choice(list(OrganisationType)),
                 "region_id": region_id,
                 "legal_address": f"Aktau, microdistrict {number % 30 + 1}",
@@ -354,12 +280,6 @@ def log_in(client):
         raise SystemExit(f"could not log the officer in: {response.status_code}")
 
 
-def percentile(values, fraction):
-    """The nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]
-
-
 def time_page(client, counter, url, requests):
     """Warm-up, then ``requests`` timed GETs of ``url``: (timings in ms, queries per request, rows shown)."""
     for _ in range(WARM_UP_REQUESTS):
@@ -416,76 +336,57 @@ def csv_peak_memory(client, url):
         tracemalloc.stop()
 
 
-def summary(timings):
-    return {
-        "median_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(percentile(timings, 0.95), 2),
-        "min_ms": round(min(timings), 2),
-        "max_ms": round(max(timings), 2),
-    }
-
-
 def main(argv=None):
     args = parse_args(argv)
     load_before = os.getloadavg()[0]
     statements = []
-    instance = tempfile.mkdtemp(prefix="fundapp-bench-instance-")
-    try:
-        with ThrowawayDatabase(args.database_url) as database:
-            app = make_app(database.url, instance)
-            with app.app_context():
-                from fundapp.extensions import db
+    with throwaway_app(args.database_url) as app:
+        from fundapp.extensions import db
 
-                dialect = db.engine.dialect.name
-                db.create_all()
-                server_version = ".".join(str(part) for part in db.engine.dialect.server_version_info or ())
-                started = time.perf_counter()
-                tag_count = load_data(db.session, args.proposals, args.seed)
-                db.session.commit()
-                db.session.execute(text("ANALYZE"))
-                db.session.commit()
-                load_seconds = time.perf_counter() - started
-                db.session.remove()
+        app.test_client_class = IsolatedClient
+        dialect = db.engine.dialect.name
+        version = server_version(db.engine)
+        started = time.perf_counter()
+        tag_count = load_data(db.session, args.proposals, args.seed)
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        load_seconds = time.perf_counter() - started
+        db.session.remove()
 
-                counter = QueryCounter(db.engine)
-                client = app.test_client()
-                log_in(client)
-                last_page = (args.proposals + 49) // 50
-                pages = {}
-                for name, url in (
-                    ("list", "/officer/proposals"),
-                    ("filtered", f"/officer/proposals?{FILTERED}"),
-                    ("last_page", f"/officer/proposals?page={last_page}"),
-                ):
-                    timings, queries, rows, matching = time_page(client, counter, url, args.requests)
-                    pages[name] = {
-                        "url": url,
-                        "rows_shown": rows,
-                        "rows_matching": matching,
-                        "queries": queries,
-                        **summary(timings),
-                    }
-                    if args.show_queries and name == "list":
-                        statements = [" ".join(sql.split()) for sql in counter.statements]
+        counter = QueryCounter(db.engine)
+        client = app.test_client()
+        log_in(client)
+        last_page = (args.proposals + 49) // 50
+        pages = {}
+        for name, url in (
+            ("list", "/officer/proposals"),
+            ("filtered", f"/officer/proposals?{FILTERED}"),
+            ("last_page", f"/officer/proposals?page={last_page}"),
+        ):
+            timings, queries, rows, matching = time_page(client, counter, url, args.requests)
+            pages[name] = {
+                "url": url,
+                "rows_shown": rows,
+                "rows_matching": matching,
+                "queries": queries,
+                **summary(timings),
+            }
+            if args.show_queries and name == "list":
+                statements = [" ".join(sql.split()) for sql in counter.statements]
 
-                export_csv(client, counter, "/officer/proposals.csv")  # warm-up
-                csv_seconds, csv_bytes, csv_lines, csv_queries = export_csv(
-                    client, counter, "/officer/proposals.csv"
-                )
-                csv_peak = csv_peak_memory(client, "/officer/proposals.csv")
-                started = time.perf_counter()
-                xlsx = client.get("/officer/proposals.xlsx")
-                xlsx_bytes = len(xlsx.get_data())
-                xlsx_seconds = time.perf_counter() - started
-                db.session.remove()
-                db.engine.dispose()
-    finally:
-        shutil.rmtree(instance, ignore_errors=True)
+        export_csv(client, counter, "/officer/proposals.csv")  # warm-up
+        csv_seconds, csv_bytes, csv_lines, csv_queries = export_csv(client, counter, "/officer/proposals.csv")
+        csv_peak = csv_peak_memory(client, "/officer/proposals.csv")
+        started = time.perf_counter()
+        xlsx = client.get("/officer/proposals.xlsx")
+        xlsx_bytes = len(xlsx.get_data())
+        xlsx_seconds = time.perf_counter() - started
 
     result = {
         "benchmark": "officer_list",
         "database": dialect,
-        "database_version": server_version,
+        "database_version": version,
         "proposals": args.proposals,
         "calls": CALLS,
         "organisations": ORGANISATIONS,
@@ -501,15 +402,10 @@ def main(argv=None):
         },
         "xlsx": {"seconds": round(xlsx_seconds, 3), "bytes": xlsx_bytes},
         "load_seconds": round(load_seconds, 2),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        #: The machine's 1-minute load average before and after: other work skews the timings.
-        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **machine(load_before),
     }
     print(
-        f"officer list on {dialect} {server_version}: {args.proposals} proposals in {CALLS} calls, "
+        f"officer list on {dialect} {version}: {args.proposals} proposals in {CALLS} calls, "
         f"{tag_count} tags (loaded in {load_seconds:.1f} s; machine load {load_before:.2f} on "
         f"{os.cpu_count()} CPUs)"
     )
@@ -529,10 +425,7 @@ def main(argv=None):
         f"{csv_queries} queries, peak Python memory {csv_peak / 1e6:.1f} MB"
     )
     print(f"  XLSX: {result['xlsx']['seconds']} s, {xlsx_bytes / 1e6:.1f} MB")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"officer_list-{dialect}.json"
-    path.write_text(json.dumps(result, sort_keys=True) + "\n")
-    print(f"  written to {path.relative_to(ROOT)}")
+    write_result(result)
     return result
 
 

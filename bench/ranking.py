@@ -15,30 +15,23 @@ Not part of the test suite.
 """
 
 import argparse
-import json
-import math
 import os
-import platform
 import random
-import shutil
-import statistics
-import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import (
+    DATABASE_URL_HELP,
+    machine,
+    organisation_bin,
+    server_version,
+    summary,
+    throwaway_app,
+    write_result,
+)
+from sqlalchemy import event, insert, text
 
-from sqlalchemy import create_engine, event, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-import config  # noqa: E402
-
-RESULTS = ROOT / "bench" / "results"
 TARGET_MS = 200
 WARM_UP_RUNS = 3
 REVIEWS_PER_PROPOSAL = 3
@@ -46,7 +39,7 @@ REVIEWS_PER_PROPOSAL = 3
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", help="a PostgreSQL server URL, or a sqlite:/// URL of a new file")
+    parser.add_argument("--database-url", help=DATABASE_URL_HELP)
     parser.add_argument("--proposals", type=int, default=2000, help="proposals in the call (default 2000)")
     parser.add_argument("--reviewers", type=int, default=40, help="reviewers in the pool (default 40)")
     parser.add_argument("--runs", type=int, default=20, help="timed runs after the warm-up (default 20)")
@@ -59,83 +52,11 @@ def parse_args(argv=None):
     return args
 
 
-# -- the throwaway database ---------------------------------------------------------------------------------
-
-
-class ThrowawayDatabase:
-    """A database that exists for the length of the ``with`` block: ``.url`` inside it."""
-
-    def __init__(self, url):
-        self.given = config.database_url(url) if url else None
-        self.url = None
-        self._cleanup = None
-
-    def __enter__(self):
-        if self.given is None:
-            folder = Path(tempfile.mkdtemp(prefix="fundapp-bench-"))
-            path = folder / "bench.sqlite3"
-            self.url = f"sqlite:///{path}"
-            self._cleanup = lambda: shutil.rmtree(folder, ignore_errors=True)
-        elif self.given.startswith("sqlite"):
-            path = Path(make_url(self.given).database or "")
-            if not path.name or path.exists():
-                raise SystemExit(f"give the URL of a SQLite file that does not exist yet, not {self.given}")
-            self.url = self.given
-            self._cleanup = lambda: [
-                Path(f"{path}{suffix}").unlink(missing_ok=True) for suffix in ("", "-journal")
-            ]
-        elif self.given.startswith("postgresql"):
-            name = f"fundapp_bench_{uuid.uuid4().hex[:10]}"
-            server = create_engine(self.given, isolation_level="AUTOCOMMIT")
-            with server.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            self.url = make_url(self.given).set(database=name).render_as_string(hide_password=False)
-
-            def drop():
-                with server.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                server.dispose()
-
-            self._cleanup = drop
-        else:
-            raise SystemExit(f"unsupported database URL: {self.given}")
-        return self
-
-    def __exit__(self, *exc):
-        if self._cleanup is not None:
-            self._cleanup()
-
-
-def make_app(url):
-    from fundapp import create_app
-
-    instance = tempfile.mkdtemp(prefix="fundapp-bench-instance-")
-
-    class BenchConfig(config.TestConfig):
-        TESTING = False
-        INSTANCE_PATH = instance
-        STORAGE_PATH = str(Path(instance) / "files")
-        SQLALCHEMY_DATABASE_URI = url
-
-    return create_app(BenchConfig)
-
-
 # -- the data -----------------------------------------------------------------------------------------------
 
 
 def _quantized(value):
     return Decimal(str(value)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
-
-
-def _bin(serial):
-    from fundapp.accounts.identifiers import bin_check_digit
-
-    while True:
-        body = f"1503{serial:07d}"
-        check = bin_check_digit(body)
-        if check is not None:
-            return body + str(check)
-        serial += 10_000_000 // 3
 
 
 def load_call(session, proposals, reviewers, seed):
@@ -180,7 +101,7 @@ def load_call(session, proposals, reviewers, seed):
                 "name_en": f"Steppe and Sea Society {n}",
                 "name_ru": f"Общество степи и моря {n}",
                 "name_kk": f"Дала мен теңіз қоғамы {n}",
-                "bin": _bin(n),
+                "bin": organisation_bin("1503", n),
                 "org_type": OrganisationType.NGO,
                 "region_id": region_ids[n % len(region_ids)],
             }
@@ -266,12 +187,6 @@ def load_call(session, proposals, reviewers, seed):
 # -- timing -------------------------------------------------------------------------------------------------
 
 
-def percentile(values, share):
-    """Nearest-rank percentile: the smallest value at or above ``share`` of the values."""
-    ordered = sorted(values)
-    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
-
-
 def time_ranking(session, engine, call, runs):
     from fundapp.reviews.ranking import ranking
 
@@ -298,51 +213,38 @@ def time_ranking(session, engine, call, runs):
 def main(argv=None):
     args = parse_args(argv)
     load_before = os.getloadavg()[0]
-    with ThrowawayDatabase(args.database_url) as database:
-        app = make_app(database.url)
-        with app.app_context():
-            from fundapp.extensions import db
+    with throwaway_app(args.database_url):
+        from fundapp.extensions import db
 
-            dialect = db.engine.dialect.name
-            db.create_all()
-            started = time.perf_counter()
-            call = load_call(db.session, args.proposals, args.reviewers, args.seed)
-            load_seconds = time.perf_counter() - started
-            # Planner statistics, as a database in use has them (autovacuum has not run on new tables yet).
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
-            ranked, timings, queries = time_ranking(db.session, db.engine, call, args.runs)
-            server_version = ".".join(str(part) for part in db.engine.dialect.server_version_info or ())
-            db.session.remove()
-            db.engine.dispose()
+        dialect = db.engine.dialect.name
+        started = time.perf_counter()
+        call = load_call(db.session, args.proposals, args.reviewers, args.seed)
+        load_seconds = time.perf_counter() - started
+        # Planner statistics, as a database in use has them (autovacuum has not run on new tables yet).
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        ranked, timings, queries = time_ranking(db.session, db.engine, call, args.runs)
+        version = server_version(db.engine)
 
     reviewed = sum(1 for item in ranked if item.is_reviewed)
     result = {
         "benchmark": "ranking",
         "database": dialect,
-        "database_version": server_version,
+        "database_version": version,
         "proposals": args.proposals,
         "reviews": args.proposals * REVIEWS_PER_PROPOSAL,
         "reviewers": args.reviewers,
         "ranked": len(ranked),
         "reviewed": reviewed,
         "runs": args.runs,
-        "median_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(percentile(timings, 0.95), 2),
-        "min_ms": round(min(timings), 2),
-        "max_ms": round(max(timings), 2),
+        **summary(timings),
         "queries": queries,
         "target_ms": TARGET_MS,
         "load_seconds": round(load_seconds, 2),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        #: The machine's 1-minute load average before and after: other work skews the timings.
-        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **machine(load_before),
     }
     print(
-        f"ranking on {dialect} {server_version}: {args.proposals} proposals, {result['reviews']} reviews, "
+        f"ranking on {dialect} {version}: {args.proposals} proposals, {result['reviews']} reviews, "
         f"{args.reviewers} reviewers (loaded in {load_seconds:.1f} s; machine load {load_before:.2f} on "
         f"{os.cpu_count()} CPUs)"
     )
@@ -356,10 +258,7 @@ def main(argv=None):
         f"  p95 {verdict} the {TARGET_MS} ms target"
         + ("" if dialect == "postgresql" else " (set for PostgreSQL)")
     )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"ranking-{dialect}.json"
-    out.write_text(json.dumps(result, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"  written to {out.relative_to(ROOT)}")
+    write_result(result)
     return result
 
 

@@ -3,21 +3,17 @@
  * The form works without this script (it posts and the server saves). With it:
  * - "Add" and "Remove" buttons manage repeating rows; names ("lines-2-unit_cost") are renumbered from
  *   the rows' positions, so the server reads the same structure either way.
- * - Every change is kept in localStorage (one key per user, proposal and section) before it is sent, and
- *   removed only when the server confirms the save: an expired login, a lost connection or a closed tab
- *   never loses typing. On load, a kept draft that differs from the page is restored.
- * - Saves go to the autosave URL as JSON, 2 seconds after the last keystroke and when the page is hidden.
- *   401: the login expired; retried every 15 seconds (and when the tab is shown again) after fetching a
- *   fresh CSRF token. 409: someone else saved; the server kept this version, a link leads to the merge.
- *   422: field errors are shown next to the fields.
+ * - Autosave with a copy kept in the browser (autosave.js, loaded before this script on the pages that
+ *   autosave; the merge page does not): one key per user, proposal and section; saves go as JSON
+ *   ({content, base_version}), 2 seconds after the last keystroke and when the page is hidden.
+ *   409: someone else saved; the server kept this version, a link leads to the merge.
+ *   403, 404 (or 409 without a merge): the proposal can no longer be edited; nothing more is sent.
  * No inline scripts or styles: the page's Content-Security-Policy allows neither.
  */
 (function () {
   "use strict";
 
   var DEBOUNCE_MS = 2000;
-  var RETRY_MS = 15000;
-  var OFFLINE_RETRY_MS = 10000;
 
   // -- small helpers ----------------------------------------------------------------------------------
 
@@ -33,13 +29,6 @@
 
   function rowIndex(row) {
     return directRows(row.closest("[data-repeat]")).indexOf(row);
-  }
-
-  function controlsOf(form) {
-    return Array.prototype.filter.call(form.elements, function (el) {
-      return el.name && el.name !== "csrf_token" && el.name !== "base_version" && el.name !== "save" &&
-        el.type !== "button" && el.type !== "submit";
-    });
   }
 
   // -- repeating rows ---------------------------------------------------------------------------------
@@ -104,15 +93,6 @@
 
   // -- reading and writing the form -------------------------------------------------------------------
 
-  function formFields(form) {
-    var fields = [];
-    controlsOf(form).forEach(function (el) {
-      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) { return; }
-      fields.push([el.name, el.value]);
-    });
-    return fields;
-  }
-
   function nest(fields, multi) {
     var root = {};
     multi.forEach(function (name) { root[name] = []; });
@@ -169,7 +149,7 @@
     fields.forEach(function (pair) { ensureRowsFor(form, pair[0]); });
     var wanted = {};
     fields.forEach(function (pair) { (wanted[pair[0]] = wanted[pair[0]] || []).push(pair[1]); });
-    controlsOf(form).forEach(function (el) {
+    window.FundappAutosave.controlsOf(form).forEach(function (el) {
       var values = wanted[el.name] || [];
       if (el.type === "checkbox" || el.type === "radio") {
         el.checked = values.indexOf(el.value) !== -1;
@@ -177,10 +157,6 @@
         el.value = values.length ? values[0] : "";
       }
     });
-  }
-
-  function sameFields(a, b) {
-    return JSON.stringify(a) === JSON.stringify(b);
   }
 
   // -- word counts ------------------------------------------------------------------------------------
@@ -283,238 +259,43 @@
     }
   }
 
-  // -- errors from the server -------------------------------------------------------------------------
+  // -- autosave (autosave.js) -------------------------------------------------------------------------
 
-  function clearErrors(form) {
-    form.querySelectorAll("[data-error-for]").forEach(function (el) {
-      el.textContent = "";
-      el.classList.remove("d-block");
+  function startAutosave(form) {
+    var multi = (form.getAttribute("data-multi-fields") || "").split(" ").filter(Boolean);
+    var autosave = new window.FundappAutosave.Autosave(form, {
+      alert: document.querySelector("[data-editor-alert]"),
+      debounceMs: DEBOUNCE_MS,
+      payload: function (fields, baseVersion) {
+        return { content: nest(fields, multi), base_version: baseVersion };
+      },
+      applyFields: applyFields,
+      saved: function (data) { showMissing(data.missing); },
+      refused: function (status, data, sentEdits) {
+        if (status === 409 && data.merge_url) {
+          this.stopped = true;
+          if (sentEdits === this.edits) { this.dropDraft(); }
+          this.setStatus(this.msg("conflict-short"), "error");
+          this.showAlert(data.error || this.msg("conflict"), [{ href: data.merge_url, label: this.msg("merge") }]);
+          return;
+        }
+        this.stopped = status === 403 || status === 404 || status === 409;
+        this.setStatus(data.error || this.msg("frozen"), "error");
+        this.showAlert(data.error || this.msg("frozen"));
+      }
     });
-    form.querySelectorAll(".is-invalid").forEach(function (el) {
-      el.classList.remove("is-invalid");
-      el.removeAttribute("aria-invalid");
+    form.addEventListener("input", function () { autosave.changed(); });
+    form.addEventListener("change", function () { autosave.changed(); });
+    form.addEventListener("fundapp:rows-changed", function () { autosave.changed(); });
+    form.addEventListener("submit", function (event) {
+      if (!window.fetch) { return; } // let the browser post the form
+      event.preventDefault();
+      autosave.saveOrConfirm();
     });
+    autosave.start();
   }
 
-  function showErrors(form, errors) {
-    clearErrors(form);
-    var unplaced = [];
-    Object.keys(errors).forEach(function (name) {
-      var feedback = form.querySelector('[data-error-for="' + name + '"]');
-      var controls = form.querySelectorAll('[name="' + name + '"]');
-      if (!feedback) { unplaced.push(errors[name]); return; }
-      feedback.textContent = errors[name];
-      feedback.classList.add("d-block");
-      controls.forEach(function (control) {
-        control.classList.add("is-invalid");
-        control.setAttribute("aria-invalid", "true");
-        var described = (control.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-        if (described.indexOf(feedback.id) === -1) { described.push(feedback.id); }
-        control.setAttribute("aria-describedby", described.join(" "));
-      });
-    });
-    return unplaced;
-  }
-
-  // -- autosave ---------------------------------------------------------------------------------------
-
-  function Editor(form) {
-    this.form = form;
-    this.url = form.getAttribute("data-autosave-url");
-    this.csrfUrl = form.getAttribute("data-csrf-url");
-    this.loginUrl = form.getAttribute("data-login-url");
-    this.storageKey = form.getAttribute("data-storage-key");
-    this.multi = (form.getAttribute("data-multi-fields") || "").split(" ").filter(Boolean);
-    this.status = document.querySelector("[data-save-status]");
-    this.alert = document.querySelector("[data-editor-alert]");
-    this.restored = document.querySelector("[data-restored-notice]");
-    this.baseInput = form.querySelector('input[name="base_version"]');
-    this.baseVersion = parseInt(this.baseInput.value || "0", 10);
-    this.edits = 0; // raised by every change; a save clears the draft only if nothing changed meanwhile
-    this.savedEdits = 0;
-    this.timer = null;
-    this.retryTimer = null;
-    this.inFlight = false;
-    this.again = false;
-    this.stopped = false;
-    this.waitingForLogin = false;
-  }
-
-  Editor.prototype.msg = function (name) {
-    return this.form.getAttribute("data-msg-" + name) || "";
-  };
-
-  Editor.prototype.setStatus = function (text, kind) {
-    if (!this.status) { return; }
-    this.status.textContent = text;
-    this.status.className = "save-status text-end small" + (kind ? " save-status-" + kind : "");
-  };
-
-  Editor.prototype.showAlert = function (text, link, linkText, newTab) {
-    if (!this.alert) { return; }
-    this.alert.textContent = text + " ";
-    if (link) {
-      var a = document.createElement("a");
-      a.href = link;
-      a.textContent = linkText;
-      if (newTab) { a.target = "_blank"; a.rel = "noopener"; }
-      this.alert.appendChild(a);
-    }
-    this.alert.classList.remove("d-none");
-  };
-
-  Editor.prototype.hideAlert = function () {
-    if (this.alert) { this.alert.classList.add("d-none"); this.alert.textContent = ""; }
-  };
-
-  Editor.prototype.token = function () {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  };
-
-  Editor.prototype.setToken = function (token) {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    if (meta) { meta.setAttribute("content", token); }
-    document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) { input.value = token; });
-  };
-
-  Editor.prototype.keepDraft = function () {
-    try {
-      window.localStorage.setItem(this.storageKey, JSON.stringify({
-        baseVersion: this.baseVersion, savedAt: Date.now(), fields: formFields(this.form)
-      }));
-    } catch (e) { /* storage full or disabled: the server copy is all we have */ }
-  };
-
-  Editor.prototype.dropDraft = function () {
-    try { window.localStorage.removeItem(this.storageKey); } catch (e) { /* nothing kept */ }
-  };
-
-  Editor.prototype.restoreDraft = function () {
-    var draft = null;
-    try { draft = JSON.parse(window.localStorage.getItem(this.storageKey) || "null"); } catch (e) { draft = null; }
-    if (!draft || !Array.isArray(draft.fields)) { return; }
-    if (sameFields(draft.fields, formFields(this.form))) { this.dropDraft(); return; }
-    applyFields(this.form, draft.fields);
-    // Keep the version the draft was based on: if someone saved since, the save becomes a conflict to merge.
-    this.baseVersion = typeof draft.baseVersion === "number" ? draft.baseVersion : this.baseVersion;
-    this.baseInput.value = String(this.baseVersion);
-    if (this.restored) {
-      this.restored.textContent = this.msg("restored");
-      this.restored.classList.remove("d-none");
-    }
-    this.changed();
-  };
-
-  Editor.prototype.changed = function () {
-    if (this.stopped) { this.keepDraft(); return; }
-    this.edits += 1;
-    this.keepDraft();
-    if (!this.waitingForLogin) { this.setStatus(this.msg("unsaved"), "pending"); }
-    window.clearTimeout(this.timer);
-    var self = this;
-    this.timer = window.setTimeout(function () { self.save(false); }, DEBOUNCE_MS);
-  };
-
-  Editor.prototype.dirty = function () {
-    return this.edits !== this.savedEdits;
-  };
-
-  Editor.prototype.refreshToken = function () {
-    var self = this;
-    return fetch(this.csrfUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) { return response.json(); })
-      .then(function (data) { if (data && data.token) { self.setToken(data.token); } });
-  };
-
-  Editor.prototype.retryLater = function (ms) {
-    var self = this;
-    window.clearTimeout(this.retryTimer);
-    this.retryTimer = window.setTimeout(function () {
-      self.refreshToken().catch(function () { return null; }).then(function () { self.save(false); });
-    }, ms);
-  };
-
-  Editor.prototype.save = function (leaving, tokenRetried) {
-    if (this.stopped || !this.dirty()) { return Promise.resolve(); }
-    if (this.inFlight) { this.again = true; return Promise.resolve(); }
-    window.clearTimeout(this.timer);
-    var self = this;
-    var sentEdits = this.edits;
-    var body = JSON.stringify({ content: nest(formFields(this.form), this.multi), base_version: this.baseVersion });
-    this.inFlight = true;
-    if (!this.waitingForLogin) { this.setStatus(this.msg("saving"), "pending"); }
-    return fetch(this.url, {
-      method: "POST",
-      credentials: "same-origin",
-      keepalive: !!leaving,
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": this.token() },
-      body: body
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        self.inFlight = false;
-        return self.handle(response.status, data, sentEdits, tokenRetried);
-      });
-    }, function () {
-      self.inFlight = false;
-      self.setStatus(self.msg("offline"), "error");
-      self.retryLater(OFFLINE_RETRY_MS);
-    }).then(function () {
-      if (self.again && !self.stopped) { self.again = false; return self.save(false); }
-    });
-  };
-
-  Editor.prototype.handle = function (status, data, sentEdits, tokenRetried) {
-    var self = this;
-    if (status === 200) {
-      this.waitingForLogin = false;
-      window.clearTimeout(this.retryTimer);
-      this.hideAlert();
-      clearErrors(this.form);
-      this.baseVersion = data.version;
-      this.baseInput.value = String(data.version);
-      this.savedEdits = sentEdits;
-      if (this.dirty()) { this.keepDraft(); this.changedSinceSend(); } else { this.dropDraft(); }
-      this.setStatus(data.saved_at_label || this.msg("saved"), "saved");
-      this.showMissing(data.missing);
-      return null;
-    }
-    if (status === 400 && data.csrf_url && !tokenRetried) {
-      return this.refreshToken().then(function () { return self.save(false, true); });
-    }
-    if (status === 401 || (status === 400 && data.csrf_url)) {
-      this.waitingForLogin = true;
-      this.setStatus(this.msg("expired-short"), "error");
-      this.showAlert(this.msg("expired"), data.login_url || this.loginUrl, this.msg("login"), true);
-      this.retryLater(RETRY_MS);
-      return null;
-    }
-    if (status === 409 && data.merge_url) {
-      this.stopped = true;
-      if (sentEdits === this.edits) { this.dropDraft(); }
-      this.setStatus(this.msg("conflict-short"), "error");
-      this.showAlert(data.error || this.msg("conflict"), data.merge_url, this.msg("merge"), false);
-      return null;
-    }
-    if (status === 422 && data.errors) {
-      var unplaced = showErrors(this.form, data.errors);
-      this.setStatus(this.msg("invalid"), "error");
-      if (unplaced.length) { this.showAlert(unplaced.join(" "), null); } else { this.hideAlert(); }
-      return null;
-    }
-    this.stopped = status === 403 || status === 404 || status === 409;
-    this.setStatus(data.error || this.msg("frozen"), "error");
-    this.showAlert(data.error || this.msg("frozen"), null);
-    return null;
-  };
-
-  Editor.prototype.changedSinceSend = function () {
-    var self = this;
-    window.clearTimeout(this.timer);
-    this.timer = window.setTimeout(function () { self.save(false); }, DEBOUNCE_MS);
-  };
-
-  Editor.prototype.showMissing = function (missing) {
+  function showMissing(missing) {
     var list = document.querySelector("[data-section-missing]");
     if (!list || !Array.isArray(missing)) { return; }
     list.textContent = "";
@@ -523,26 +304,7 @@
       li.textContent = item;
       list.appendChild(li);
     });
-  };
-
-  Editor.prototype.start = function () {
-    var self = this;
-    var form = this.form;
-    form.addEventListener("input", function () { self.changed(); });
-    form.addEventListener("change", function () { self.changed(); });
-    form.addEventListener("fundapp:rows-changed", function () { self.changed(); });
-    form.addEventListener("submit", function (event) {
-      if (!window.fetch) { return; } // let the browser post the form
-      event.preventDefault();
-      if (self.dirty()) { self.save(false); } else { self.setStatus(self.status.textContent || self.msg("saved"), "saved"); }
-    });
-    document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "hidden") { self.save(true); }
-      else if (self.waitingForLogin || self.dirty()) { self.refreshToken().catch(function () { return null; }).then(function () { self.save(false); }); }
-    });
-    window.addEventListener("pagehide", function () { self.save(true); });
-    this.restoreDraft();
-  };
+  }
 
   // -- wiring -----------------------------------------------------------------------------------------
 
@@ -578,7 +340,7 @@
     });
 
     if (form.hasAttribute("data-autosave-url") && window.fetch && !form.hasAttribute("data-no-autosave")) {
-      new Editor(form).start();
+      startAutosave(form);
       updateBudget(form);
     }
   }
