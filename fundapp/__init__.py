@@ -159,8 +159,9 @@ def _register_error_pages(app):
     @app.errorhandler(Exception)
     def internal_error(error):
         reference = uuid.uuid4().hex[:12]
-        log.error("Unhandled error, reference %s, on %s %s", reference, request.method, request.path,
-                  exc_info=error)
+        log.error(
+            "Unhandled error, reference %s, on %s %s", reference, request.method, request.path, exc_info=error
+        )
         db.session.rollback()
         return render_error(
             500, _("Something went wrong on our side. If it happens again, quote this reference."), reference

@@ -27,6 +27,8 @@ def register_commands(app):
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(reference_group)
     app.cli.add_command(mail_group)
+    from fundapp.applications.cli import calls_group
+    from fundapp.board.cli import board_group
     from fundapp.board.report_cli import report_group
     from fundapp.core.jobs import worker_command
     from fundapp.reviews.export_cli import export_group
@@ -36,6 +38,8 @@ def register_commands(app):
     app.cli.add_command(report_group)
     app.cli.add_command(export_group)
     app.cli.add_command(reminders_group)
+    app.cli.add_command(board_group)
+    app.cli.add_command(calls_group)
 
 
 @click.command("summary")

@@ -2,14 +2,25 @@
 
 A small but realistic picture of a Kazakh conservation fund: its staff, board and reviewers, the NGOs,
 institutes and community groups that apply to it, four calls for proposals (open, two-stage, closed and
-draft) and proposals in every state the workflow reaches so far. Every demo person has the same password.
+draft), proposals in every state of the workflow, the reviews of the closed call and the board meetings
+that decide it. Every demo person has the same password.
 
-Calls and proposals are made through the operations a person's clicks would call (create and publish a
-call, start a proposal, save its sections, attach files, submit, screen, withdraw), so the audit log, the
-frozen versions with their PDFs and the mail outbox hold what real use would leave. Only dates are set by
-hand where the operations work on "now": submissions carry the instant they were made (``now=``), and the
-closed call is published with a deadline still ahead, given its proposals, then dated back and closed (an
-audit event says so).
+Everything is made through the operations a person's clicks would call, so the audit log, the frozen
+versions with their PDFs, the minutes and the mail outbox hold what real use would leave:
+
+- calls: created, published, given the fund's default rubric; the closed one is closed after its deadline;
+- proposals: started, written section by section, attachments added, submitted, screened, withdrawn;
+- reviews of the closed call: reviewer profiles (expertise, an affiliation), automatic assignment,
+  declarations (one reviewer declares a conflict and is replaced), scores saved and submitted; proposals
+  become "reviewed" when their reviews are all in, and one stays in review;
+- the board: its rules (a chair, the officer as secretary), last month's meeting (agenda, attendance with
+  one member absent, a recusal, votes, decisions: approved, approved with conditions, rejected, deferred;
+  closed, so its minutes are stored with their SHA-256) and next month's meeting with its agenda.
+
+Only dates are set by hand where the operations work on "now": submissions, reviews and decisions carry
+the instant they were made (``now=``); the closed call is published with a deadline still ahead, given its
+proposals, then dated back and closed, and last month's meeting is dated back before it is closed (audit
+events say so); assignments and declarations are dated after the call closed.
 """
 
 import calendar
@@ -27,14 +38,18 @@ from fundapp.applications import calls as call_operations
 from fundapp.applications import operations as proposal_operations
 from fundapp.applications import screening, submission
 from fundapp.applications.models import ProposalState, ScreeningOutcome
-from fundapp.applications.workflow import PROPOSAL_WORKFLOW
+from fundapp.board import operations as board_operations
+from fundapp.board.models import DecisionOutcome, VoteChoice
 from fundapp.core.audit import record_event
 from fundapp.core.db import utcnow
 from fundapp.core.formatting import fund_timezone
+from fundapp.core.money import Money
 from fundapp.core.permissions import Role
-from fundapp.core.workflow import transition
 from fundapp.reference.data import load_reference_data
 from fundapp.reference.models import ReferenceItem, Vocabulary
+from fundapp.reviews import operations as review_operations
+from fundapp.reviews import scoring
+from fundapp.reviews.models import AssignmentState, Recommendation
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the demo logins, never used in production
 
@@ -310,13 +325,14 @@ CALLS = {
 
 NO_SAFEGUARD = {"answer": "no", "explanation": ""}
 
-#: The demo proposals. ``state`` is where each ends; ``submitted_days`` how many days before the call's
-#: deadline (closed call) or before today (open calls) it was submitted. Sections are given compactly
-#: and expanded by ``_sections``: logframe (objective, [(output, [activities])], [indicator tuples]),
-#: sites (region, name, protected area, IUCN category, latitude, longitude), species (scientific name,
-#: common name, Red List), team (name, role, organisation, % time), risks (risk, likelihood, mitigation),
-#: safeguards answered "yes" (with the explanation), budget (category, description, unit, unit cost,
-#: quantity, year, co-financing), milestones (title, months after the start).
+#: The demo proposals. ``state`` is where each ends (screening takes it there, or, in the closed call, to
+#: eligible: its reviews and the board meetings below take it on); ``submitted_days`` how many days before
+#: the call's deadline (closed call) or before today (open calls) it was submitted. Sections are given
+#: compactly and expanded by ``_sections``: logframe (objective, [(output, [activities])], [indicator
+#: tuples]), sites (region, name, protected area, IUCN category, latitude, longitude), species (scientific
+#: name, common name, Red List), team (name, role, organisation, % time), risks (risk, likelihood,
+#: mitigation), safeguards answered "yes" (with the explanation), budget (category, description, unit,
+#: unit cost, quantity, year, co-financing), milestones (title, months after the start).
 PROJECTS = [
     # -- Snow leopard corridors (closed last month): screened, then reviewed and decided ------------------
     {
@@ -413,8 +429,6 @@ PROJECTS = [
         "call": "leopard",
         "org": 4,
         "state": ProposalState.APPROVED_WITH_CONDITIONS,
-        "reason": "Approved on condition that accident insurance for the rangers is added to the budget "
-        "before the grant agreement is signed.",
         "submitted_days": 6,
         "title": "Community rangers for the Katon-Karagay–Markakol corridor",
         "theme": "large_carnivores",
@@ -631,8 +645,6 @@ PROJECTS = [
         "call": "leopard",
         "org": 2,
         "state": ProposalState.REJECTED,
-        "reason": "The board found no record of snow leopards in the Ulytau mountains for decades; the call "
-        "funds corridors between populations that exist today.",
         "submitted_days": 8,
         "title": "Argali and ibex as prey: restoring the snow leopard's larder in Ulytau",
         "theme": "large_carnivores",
@@ -671,9 +683,8 @@ PROJECTS = [
         "key": "leopard-talas",
         "call": "leopard",
         "org": 10,
-        "state": ProposalState.DEFERRED,
-        "reason": "The board asks for the akimat's written agreement to the compensation scheme and will "
-        "consider the proposal again at its next meeting.",
+        # Deferred by last month's meeting, and on the agenda of the next one.
+        "state": ProposalState.ON_AGENDA,
         "submitted_days": 4,
         "title": "Snow leopards of the Talas Alatau: prey surveys and herder compensation",
         "theme": "large_carnivores",
@@ -709,6 +720,70 @@ PROJECTS = [
         ],
         "milestones": [("First survey season", 5), ("Compensation rules agreed", 3)],
         "letter": "Aksu-Zhabagly State Nature Reserve",
+    },
+    {
+        "key": "leopard-merke",
+        "call": "leopard",
+        "org": 6,
+        # Deferred by last month's meeting until the land manager agrees; not on an agenda yet.
+        "state": ProposalState.DEFERRED,
+        "submitted_days": 5,
+        "title": "Snow leopards and ibex of the Kyrgyz Alatau above Merke",
+        "theme": "large_carnivores",
+        "summary": (
+            "Rangers of the Betpak-Dala union, who have guarded saiga in the desert for ten years, extend "
+            "their patrols to the Kazakh slopes of the Kyrgyz Alatau above Merke, where ibex are hunted "
+            "every autumn and snow leopards were photographed in 2019. Twenty camera traps and monthly "
+            "patrols with the forestry inspectors show whether a breeding population remains and which "
+            "gorges must be closed to hunting."
+        ),
+        "problem": (
+            "No protected area covers the Kazakh slopes of the Kyrgyz Alatau between Aksu-Zhabagly and the "
+            "Almaty region. Hunting leases and unregulated ibex hunting continue in the gorges the cats use."
+        ),
+        "objectives": (
+            "Confirm the presence and numbers of snow leopards above Merke and propose a hunting closure "
+            "for the gorges they use."
+        ),
+        "logframe": (
+            "A known snow leopard population above Merke, protected from hunting",
+            [
+                ("Camera-trap survey of 20 stations", ["Install the stations", "Two winters of checks"]),
+                ("Monthly patrols with the forestry inspectors", ["Patrol the gorges"]),
+            ],
+            [
+                ("individuals_counted", "", "individuals", "0", "8", "Camera-trap catalogue"),
+                ("ha_improved_management", "", "ha", "0", "30000", "Patrol tracks and the closure decision"),
+            ],
+        ),
+        "sites": [("KZ-31", "Merke and Aspara gorges, Kyrgyz Alatau", "", "", "42.80", "73.25")],
+        "species": [("Panthera uncia", "Snow leopard", "VU"), ("Capra sibirica", "Siberian ibex", "NT")],
+        "threats": ["5.1"],
+        "actions": ["1.1", "5.4"],
+        "targets": ["4", "3"],
+        "team": [
+            ("Yerbol Sarsenbayev", "Chair of the union", "", "40"),
+            ("Nurzhan Temirov", "Ranger team leader", "", "100"),
+        ],
+        "risks": [
+            (
+                "Rangers new to mountain work",
+                "medium",
+                "Training with the Aksu-Zhabagly reserve's rangers before the first winter",
+            )
+        ],
+        "safeguards": {
+            "labour_risks": "Winter patrols in the mountains: teams of two, satellite messengers."
+        },
+        "budget": [
+            ("equipment", "Camera traps with locked housings", "camera", "185000", "20", "1", "0"),
+            ("staff", "Rangers' stipends (four rangers)", "ranger-month", "160000", "96", "1", "2800000"),
+            ("equipment", "Horses and winter gear", "set", "600000", "4", "1", "1000000"),
+            ("fieldwork", "Fuel and field costs", "patrol", "120000", "24", "1", "500000"),
+            ("training", "Mountain and camera-trap training", "course", "900000", "1", "1", "0"),
+        ],
+        "milestones": [("Stations installed", 3), ("First winter's catalogue", 9)],
+        "letter": "Merke forestry institution",
     },
     # -- Caspian seal and the marine reserve (open) -------------------------------------------------------
     {
@@ -1269,7 +1344,9 @@ def _load_people(session):
 def _call_dates(today):
     """Opening and closing instants of each call, relative to ``today`` (the fund's date)."""
     first_of_month = today.replace(day=1)
-    leopard_closes = first_of_month - timedelta(days=6)  # in the previous month, whatever today is
+    # In the previous month, whatever today is, early enough for its reviews and the board meeting that
+    # decided it near the end of that month.
+    leopard_closes = first_of_month - timedelta(days=26)
     return {
         "leopard": {
             "opens_at": _instant(leopard_closes - timedelta(days=90), 9),
@@ -1502,20 +1579,6 @@ def _all_ticked():
     return dict.fromkeys(screening.CHECKLIST_KEYS, True)
 
 
-def _move_on(session, officer, proposal, path, reason=None):
-    """Move ``proposal`` along ``path`` (states) with the workflow, as the programme officer; the last move
-    carries ``reason``."""
-    for number, state in enumerate(path, start=1):
-        transition(
-            session,
-            PROPOSAL_WORKFLOW,
-            proposal,
-            state,
-            officer,
-            reason=reason if number == len(path) else None,
-        )
-
-
 #: The screening that leaves a proposal in each of these states.
 SCREENING_OUTCOMES = {
     ProposalState.MORE_INFO_REQUESTED: ScreeningOutcome.MORE_INFO,
@@ -1524,25 +1587,10 @@ SCREENING_OUTCOMES = {
     ProposalState.DECLINED: ScreeningOutcome.DECLINE,
 }
 
-#: How proposals of the closed call move on after they were found eligible.
-LATER_STATES = {
-    ProposalState.IN_REVIEW: [ProposalState.IN_REVIEW],
-    ProposalState.REVIEWED: [ProposalState.IN_REVIEW, ProposalState.REVIEWED],
-    ProposalState.ON_AGENDA: [ProposalState.IN_REVIEW, ProposalState.REVIEWED, ProposalState.ON_AGENDA],
-    **{
-        decision: [ProposalState.IN_REVIEW, ProposalState.REVIEWED, ProposalState.ON_AGENDA, decision]
-        for decision in (
-            ProposalState.APPROVED,
-            ProposalState.APPROVED_WITH_CONDITIONS,
-            ProposalState.REJECTED,
-            ProposalState.DEFERRED,
-        )
-    },
-}
 
-
-def _screen_and_decide(session, officer, proposal, project, user):
-    """Take a submitted proposal to the project's final state."""
+def _screen(session, officer, proposal, project, user):
+    """Take a submitted proposal through screening to the project's state, or to eligible when the project
+    goes on to review (the review and the board take it further)."""
     state = project["state"]
     reason = project.get("reason")
     if project.get("more_info"):
@@ -1578,8 +1626,6 @@ def _screen_and_decide(session, officer, proposal, project, user):
     )
     screening_reason = reason if outcome != ScreeningOutcome.ELIGIBLE else None
     screening.screen_proposal(session, officer, proposal, outcome, checklist, screening_reason)
-    if state in LATER_STATES:
-        _move_on(session, officer, proposal, LATER_STATES[state], reason)
 
 
 def _continue_full_proposal(session, user, concept, project):
@@ -1592,17 +1638,22 @@ def _continue_full_proposal(session, user, concept, project):
 
 
 def _load_proposals(session, organisations, calls, officer, today, now):
+    """Write and submit every project, close the closed call (dated back), and screen what was submitted.
+
+    Returns ``{project key: proposal}``."""
     starts = {
         "leopard": _add_months(today.replace(day=1), 2),
         "caspian": _add_months(today.replace(day=1), 5),
         "saiga": _add_months(today.replace(day=1), 6),
     }
     written = []
+    proposals = {}
     for project in PROJECTS:
         call, closes_at = calls[project["call"]]
         organisation = organisations[project["org"]]
         user = organisation.memberships[0].user
         proposal = _write_proposal(session, call, project, user, organisation, starts[project["call"]])
+        proposals[project["key"]] = proposal
         if project["state"] == ProposalState.DRAFT:
             continue
         _attach(session, user, proposal, project, call.required_attachments)
@@ -1616,9 +1667,456 @@ def _load_proposals(session, organisations, calls, officer, today, now):
     _close_in_the_past(session, officer, leopard, leopard_closes)
 
     for project, proposal, user in written:
-        _screen_and_decide(session, officer, proposal, project, user)
+        _screen(session, officer, proposal, project, user)
         if project["state"] == ProposalState.INVITED:
             _continue_full_proposal(session, user, proposal, project)
+    return proposals
+
+
+# -- reviews ------------------------------------------------------------------------------------------
+
+#: The demo reviewers' profiles. Species groups hold words ("felids") and the scientific names that
+#: proposals list, which is what the automatic assignment matches. ``affiliations``: serials of the
+#: organisations the reviewer works with, whose proposals they are never given.
+REVIEWER_PROFILES = {
+    "reviewer1@ibf.example": {
+        "themes": ["steppe_ungulates", "marine_mammals", "large_carnivores"],
+        "regions": ["KZ-62", "KZ-31", "KZ-47", "KZ-23"],
+        "species_groups": ["ungulates", "saiga tatarica", "pinnipeds", "pusa caspica", "felids"],
+        "languages": ["ru", "en"],
+        "bio": "Zoologist; thirty years of saiga and Caspian seal research and conservation projects.",
+        "affiliations": [],
+    },
+    "reviewer2@ibf.example": {
+        "themes": ["large_carnivores", "protected_areas"],
+        "regions": ["KZ-63", "KZ-19", "KZ-33", "KZ-61"],
+        "species_groups": ["felids", "panthera uncia", "capra sibirica", "ovis ammon"],
+        "languages": ["kk", "ru", "en"],
+        "bio": "Mammal ecologist; snow leopard and prey surveys in the Altai and the Tien Shan.",
+        "affiliations": [],
+    },
+    "reviewer3@ibf.example": {
+        "themes": ["marine_mammals", "protected_areas", "wetlands"],
+        "regions": ["KZ-47", "KZ-23"],
+        "species_groups": ["pinnipeds", "pusa caspica", "waterbirds"],
+        "languages": ["en"],
+        "bio": "Marine mammal biologist; protected-area planning and monitoring design.",
+        "affiliations": [],
+    },
+    "reviewer4@ibf.example": {
+        "themes": ["large_carnivores", "steppe_ungulates"],
+        "regions": ["KZ-19", "KZ-75", "KZ-61", "KZ-31"],
+        "species_groups": ["felids", "panthera uncia", "ungulates", "ovis ammon"],
+        "languages": ["kk", "ru"],
+        "bio": "Wildlife geneticist and field biologist of the Northern Tien Shan.",
+        # A research associate of the Institute of Zoology: never given its proposals.
+        "affiliations": [3],
+    },
+}
+
+#: The reviews of the closed call: per project, one per reviewer in the order they were assigned. Scores
+#: follow the fund's default rubric (relevance, feasibility, value for money, capacity, sustainability,
+#: each 1 to 5); a review without a recommendation is a draft its reviewer has not finished.
+CLOSED_CALL_REVIEWS = {
+    "leopard-camera-traps": [
+        (
+            (5, 4, 4, 5, 4),
+            Recommendation.FUND,
+            "A rigorous design: 60 stations over two winters is what a population estimate needs, and "
+            "handing the grid to the park's rangers makes it last. The team has run such surveys before.",
+        ),
+        (
+            (5, 5, 4, 4, 4),
+            Recommendation.FUND,
+            "The first count of the Kazakh Altai population, and the corridor map the parks lack. Budget "
+            "reasonable for the equipment; the institute's co-financing of the checks is welcome.",
+        ),
+        (
+            (4, 4, 3, 5, 4),
+            Recommendation.FUND_WITH_CHANGES,
+            "Strong team and method. The overheads line is high for a project of this size; the board "
+            "could approve a slightly smaller amount without harm to the survey.",
+        ),
+    ],
+    "leopard-community-rangers": [
+        (
+            (4, 4, 4, 4, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "Local rangers on horseback are the right answer for these valleys. The budget has no accident "
+            "insurance for people patrolling alone in winter: it must be added.",
+        ),
+        (
+            (5, 4, 3, 4, 4),
+            Recommendation.FUND,
+            "Snare removal and agreements with herders address the two main threats directly. Stipends are "
+            "modest and the akimat's support is real.",
+        ),
+        (
+            (4, 3, 4, 4, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "Good value, but the patrol log needs a simple data standard so results can be compared with "
+            "the park's. Insurance for the rangers is missing.",
+        ),
+    ],
+    "leopard-zhongar": [
+        (
+            (5, 4, 4, 4, 5),
+            Recommendation.FUND,
+            "A protected corridor along the Kora would secure the Dzhungarian population for decades. The "
+            "akimat is a partner from the start, which is what such a decision needs.",
+        ),
+        (
+            (4, 4, 3, 4, 4),
+            Recommendation.FUND,
+            "Sound plan; the survey gives the evidence the akimat will ask for. Public hearings in three "
+            "villages are well budgeted.",
+        ),
+        (
+            (2, 2, 2, 3, 2),
+            Recommendation.DO_NOT_FUND,
+            "The outcome depends entirely on a decision the project does not control, and the boundary "
+            "survey costs more than the fieldwork. I would fund the survey alone, then the corridor.",
+        ),
+    ],
+    "leopard-corrals": [
+        (
+            (4, 4, 5, 3, 4),
+            Recommendation.FUND,
+            "Predator-proof corrals end retaliatory killing where they are used; the families' share of "
+            "the cost and the maintenance terms are well thought out.",
+        ),
+        (
+            (4, 3, 4, 3, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "Worth funding. The compensation fund needs written rules for verifying losses before any money "
+            "is paid out.",
+        ),
+        # The replacement reviewer has started but not finished.
+        (
+            (4, 4, None, None, None),
+            None,
+            "Corral design checked with the park's vet; still reading the budget.",
+        ),
+    ],
+    "leopard-genetics": [
+        (
+            (4, 3, 3, 4, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "Scientifically strong, and the question matters. The sampling plan should say how transects "
+            "avoid counting the same cat twice; genotyping costs are at the high end.",
+        ),
+        (
+            (3, 3, 2, 4, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "A capable team, but the link from a genetic map to protection on the ground is not made. Ask "
+            "for a plan to bring the results to the parks and the akimats.",
+        ),
+        (
+            (4, 4, 3, 5, 3),
+            Recommendation.FUND,
+            "The centre has the laboratory and the field experience. Results would guide where the next "
+            "corridor is protected.",
+        ),
+    ],
+    "leopard-ulytau": [
+        (
+            (1, 2, 3, 3, 2),
+            Recommendation.DO_NOT_FUND,
+            "There is no record of snow leopards in the Ulytau mountains for decades; argali work may be "
+            "worthwhile, but not under this call.",
+        ),
+        (
+            (2, 3, 3, 3, 2),
+            Recommendation.DO_NOT_FUND,
+            "Outside the range the call is about. The argali counts could go to the steppe ungulates call.",
+        ),
+        (
+            (2, 2, 3, 2, 2),
+            Recommendation.DO_NOT_FUND,
+            "The premise (preparing for the cats' return) is speculative, and the estates' cooperation is "
+            "assumed rather than shown.",
+        ),
+    ],
+    "leopard-talas": [
+        (
+            (4, 3, 3, 4, 4),
+            Recommendation.FUND_WITH_CHANGES,
+            "A real conflict on the summer pastures. The compensation pilot needs the akimat's written "
+            "commitment to continue it after the grant.",
+        ),
+        (
+            (4, 4, 4, 3, 4),
+            Recommendation.FUND,
+            "The reserve is the right partner and the prey surveys fill a gap. Costs are reasonable.",
+        ),
+        (
+            (3, 3, 4, 3, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "Claims verification by a ranger and the vet is good; the scheme's rules should be agreed "
+            "before the first payment.",
+        ),
+    ],
+    "leopard-merke": [
+        (
+            (4, 3, 3, 3, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "Important gap in the range. The forestry institution manages this land: its agreement to the "
+            "patrols and the closure proposal is needed.",
+        ),
+        (
+            (4, 4, 3, 3, 4),
+            Recommendation.FUND,
+            "Experienced rangers, a modest budget, and a clear first question: is there a population?",
+        ),
+        (
+            (3, 3, 3, 3, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "The rangers are new to mountains; the training with the Aksu-Zhabagly rangers must come first.",
+        ),
+    ],
+}
+
+#: One reviewer of this project declares a conflict of interest and is replaced automatically.
+DECLARED_CONFLICT = (
+    "leopard-corrals",
+    "I advised the Ile-Alatau Herders' Association on corral designs last year.",
+)
+
+
+def _load_reviewer_profiles(session, officer, users, organisations):
+    for email, profile in REVIEWER_PROFILES.items():
+        data = review_operations.ProfileData(
+            themes=profile["themes"],
+            regions=profile["regions"],
+            species_groups=profile["species_groups"],
+            languages=profile["languages"],
+            max_load_per_call=8,
+            bio=profile["bio"],
+        )
+        affiliations = [organisations[serial].id for serial in profile["affiliations"]]
+        review_operations.save_profile(session, officer, users[email], data, affiliations)
+
+
+def _review_closed_call(session, officer, call, proposals, closes_at):
+    """Review the closed call as the fund would: reviewers assigned automatically, conflicts declared (one
+    reviewer withdraws and is replaced), reviews scored and submitted. Proposals whose reviews are all in
+    become reviewed; one stays in review, its replacement reviewer's review still a draft.
+
+    The operations stamp "now"; the assignments and declarations are dated after the call closed, and the
+    reviews are saved and submitted at the instants they carry (``now=``)."""
+    rubric = review_operations.rubric_of(session, call)
+    review_operations.save_rubric_settings(
+        session, officer, rubric, review_operations.RubricSettings(due_at=closes_at + timedelta(days=18))
+    )
+    assigned_at = closes_at + timedelta(days=1, hours=16)
+    declared_at = assigned_at + timedelta(days=1)
+    run = review_operations.assign_reviewers(session, officer, call)
+    conflicted_key, note = DECLARED_CONFLICT
+    conflicted = proposals[conflicted_key]
+    withdrawing = min(
+        (a for a in run.created if a.proposal_id == conflicted.id), key=lambda assignment: assignment.id
+    )
+    for assignment in sorted(run.created, key=lambda assignment: assignment.id):
+        assignment.assigned_at = assigned_at
+        review_operations.declare_conflict(
+            session,
+            assignment.reviewer,
+            assignment,
+            assignment is withdrawing,
+            note if assignment is withdrawing else None,
+        )
+        assignment.declared_at = declared_at
+    for assignment in review_operations.active_assignments(session, conflicted):
+        if assignment.state == AssignmentState.ASSIGNED:  # the replacement
+            assignment.assigned_at = declared_at
+            review_operations.declare_conflict(session, assignment.reviewer, assignment, False)
+            assignment.declared_at = declared_at + timedelta(days=1)
+
+    criteria = list(rubric.criteria)
+    for key, reviews in CLOSED_CALL_REVIEWS.items():
+        assignments = review_operations.active_assignments(session, proposals[key])
+        for number, (assignment, (scores, recommendation, comments)) in enumerate(
+            zip(assignments, reviews, strict=True)
+        ):
+            written_at = closes_at + timedelta(days=6 + 3 * number, hours=number - 2)
+            scoring.save_review_draft(
+                session,
+                assignment.reviewer,
+                assignment,
+                scores={c.id: score for c, score in zip(criteria, scores, strict=True) if score is not None},
+                recommendation=recommendation,
+                comments=comments,
+                base_version=0,
+                now=written_at,
+            )
+            if recommendation is not None:
+                scoring.submit_review(session, assignment.reviewer, assignment, now=written_at)
+
+
+# -- the board ----------------------------------------------------------------------------------------
+
+CHAIR_EMAIL = "chair@ibf.example"
+
+#: Last month's meeting, which decided the closed call: members absent, and each item in agenda order:
+#: the motion (the amount in tenge, None for the amount requested; conditions), recusals (member, note),
+#: the votes (member: choice) the secretary entered, and the decision recorded, with its reason.
+LAST_MEETING = {
+    "absent": ["board4@ibf.example"],
+    "items": [
+        {
+            "project": "leopard-camera-traps",
+            "amount": "25000000",
+            "votes": dict.fromkeys(
+                ["chair@ibf.example", "board1@ibf.example", "board2@ibf.example", "board3@ibf.example"],
+                VoteChoice.APPROVE,
+            ),
+            "outcome": DecisionOutcome.APPROVED,
+        },
+        {
+            "project": "leopard-community-rangers",
+            "conditions": "Accident insurance for the eight rangers is added to the budget.",
+            "votes": {
+                "chair@ibf.example": VoteChoice.APPROVE,
+                "board1@ibf.example": VoteChoice.APPROVE,
+                "board2@ibf.example": VoteChoice.ABSTAIN,
+                "board3@ibf.example": VoteChoice.APPROVE,
+            },
+            "outcome": DecisionOutcome.APPROVED_WITH_CONDITIONS,
+        },
+        {
+            "project": "leopard-ulytau",
+            "recused": {"board1@ibf.example": "Sits on the supervisory board of the Steppe Saiga Alliance."},
+            "votes": {
+                "chair@ibf.example": VoteChoice.REJECT,
+                "board2@ibf.example": VoteChoice.REJECT,
+                "board3@ibf.example": VoteChoice.APPROVE,
+            },
+            "outcome": DecisionOutcome.REJECTED,
+            "reason": "The board found no record of snow leopards in the Ulytau mountains for decades; the "
+            "call funds corridors between populations that exist today. The argali counts could be proposed "
+            "to the steppe ungulates call.",
+        },
+        {
+            "project": "leopard-talas",
+            "outcome": DecisionOutcome.DEFERRED,
+            "reason": "The board asks for the akimat's written agreement to the compensation scheme and will "
+            "consider the proposal again at its next meeting.",
+        },
+        {
+            "project": "leopard-merke",
+            "outcome": DecisionOutcome.DEFERRED,
+            "reason": "The board asks for the Merke forestry institution's agreement to the patrols and to "
+            "the proposed hunting closure before it decides.",
+        },
+    ],
+}
+
+#: The next meeting's agenda: (project, recommended amount in tenge, None for the amount requested).
+NEXT_MEETING = [("leopard-talas", None), ("leopard-zhongar", "22000000")]
+
+
+def _money(amount, proposal):
+    return None if amount is None else Money.from_decimal(amount, proposal.currency)
+
+
+def _meeting_title(day):
+    return f"Board meeting, {calendar.month_name[day.month]} {day.year}"
+
+
+def _hold_board_meetings(session, users, proposals, today):
+    """The board's rules, last month's meeting (held, decided and closed, with its minutes) and next
+    month's (scheduled, with its agenda), all through the board's operations with the officer as the
+    secretary."""
+    officer = users[OFFICER_EMAIL]
+    board_operations.update_board_settings(
+        session,
+        users["admin@ibf.example"],
+        chair=users[CHAIR_EMAIL],
+        secretary=officer,
+        quorum_percent=50,
+        majority_percent=50,
+        chair_casting_vote=True,
+        minutes_name_votes=True,
+    )
+    first_of_month = today.replace(day=1)
+    _hold_last_meeting(session, officer, users, proposals, first_of_month - timedelta(days=4))
+    next_day = _add_months(first_of_month, 1) + timedelta(days=11)
+    meeting = board_operations.schedule_meeting(
+        session,
+        officer,
+        title=_meeting_title(next_day),
+        scheduled_at=_instant(next_day, 10),
+        location="Astana, the fund's office",
+    )
+    for key, amount in NEXT_MEETING:
+        proposal = proposals[key]
+        board_operations.add_to_agenda(session, officer, meeting, proposal, _money(amount, proposal))
+
+
+def _hold_last_meeting(session, officer, users, proposals, day):
+    held_at = _instant(day, 10)
+    meeting = board_operations.schedule_meeting(
+        session,
+        officer,
+        title=_meeting_title(day),
+        scheduled_at=held_at,
+        location="Astana, the fund's office",
+    )
+    items = []
+    for spec in LAST_MEETING["items"]:
+        proposal = proposals[spec["project"]]
+        item = board_operations.add_to_agenda(
+            session,
+            officer,
+            meeting,
+            proposal,
+            _money(spec.get("amount"), proposal),
+            conditions=spec.get("conditions", ""),
+        )
+        items.append((item, spec))
+    board_operations.open_meeting(session, officer, meeting)
+    for member in board_operations.board_members(session):
+        present = member.email not in LAST_MEETING["absent"]
+        board_operations.record_attendance(session, officer, meeting, member, present)
+    for number, (item, spec) in enumerate(items):
+        for email, note in spec.get("recused", {}).items():
+            board_operations.declare_board_conflict(session, users[email], item, note)
+        for email, choice in spec.get("votes", {}).items():
+            board_operations.cast_vote(session, officer, item, users[email], choice)
+        board_operations.decide_item(
+            session,
+            officer,
+            item,
+            outcome_request=spec["outcome"],
+            reason=spec.get("reason", ""),
+            now=held_at + timedelta(minutes=20 * (number + 1)),
+        )
+    _date_back_meeting(session, meeting, held_at)
+    board_operations.close_meeting(session, officer, meeting, now=held_at + timedelta(hours=2, minutes=30))
+    return meeting
+
+
+def _date_back_meeting(session, meeting, held_at):
+    """Give the meeting held last month its real times (the operations stamp "now"), and say so in the
+    audit log, before it is closed and its minutes are rendered."""
+    before = {"opened_at": meeting.opened_at.isoformat()}
+    meeting.opened_at = held_at
+    for record in meeting.attendance:
+        record.recorded_at = held_at
+    for number, item in enumerate(meeting.items):
+        for conflict in item.conflicts:
+            conflict.declared_at = held_at + timedelta(minutes=20 * number + 5)
+        for vote in item.votes:
+            vote.cast_at = held_at + timedelta(minutes=20 * number + 15)
+    record_event(
+        session,
+        None,
+        meeting,
+        "meeting.demo_dated_back",
+        before=before,
+        after={"opened_at": held_at.isoformat(), "why": "demo data: the meeting was held last month"},
+    )
+    session.flush()
 
 
 def seed_demo(session, force=False):
@@ -1631,6 +2129,12 @@ def seed_demo(session, force=False):
     now = utcnow()
     today = now.astimezone(fund_timezone()).date()
     calls = _create_calls(session, officer, today, now)
-    _load_proposals(session, organisations, calls, officer, today, now)
+    for call, _closes_at in calls.values():
+        review_operations.start_rubric(session, officer, call)
+    _load_reviewer_profiles(session, officer, users, organisations)
+    proposals = _load_proposals(session, organisations, calls, officer, today, now)
+    leopard, leopard_closes = calls["leopard"]
+    _review_closed_call(session, officer, leopard, proposals, leopard_closes)
+    _hold_board_meetings(session, users, proposals, today)
     session.flush()
     return demo_logins()

@@ -2,8 +2,11 @@
 
 Later modules add their routes to ROUTES. ``anon`` is a visitor who is not logged in; a 302 for them
 means "sent to the login page". ``applicant`` is a member of the organisation that owns ``{proposal}``;
-``outsider`` an applicant of another organisation, to whom that proposal does not exist (404). POSTs are
-covered by each module's own HTTP tests; here a GET of a POST-only route must answer 405 and do nothing.
+``outsider`` an applicant of another organisation, to whom that proposal does not exist (404).
+``reviewer`` has three assignments in a call under review (one waiting for their declaration, one being
+scored, one submitted); ``board_member`` sits on the board, whose secretary is ``programme_officer`` (the
+board's own tests cover a programme officer who is not the secretary). POSTs are covered by each module's
+own HTTP tests; here a GET of a POST-only route must answer 405 and do nothing.
 """
 
 import io
@@ -14,12 +17,16 @@ from werkzeug.datastructures import FileStorage
 from fundapp.applications import sections
 from fundapp.applications.models import CallState, ProposalState, ProposalVersion, SectionConflict
 from fundapp.applications.submission import add_attachment
+from fundapp.board.models import MeetingState
 from fundapp.core.permissions import Role
 from fundapp.core.storage import save_upload
+from fundapp.reviews.models import AssignmentState
 from tests.applications.factories import make_call, make_proposal
+from tests.board.factories import make_agenda_item, make_board, make_meeting
 from tests.conftest import login
 from tests.core.sample_files import MINIMAL_PDF
 from tests.factories import make_applicant, make_organisation, make_user
+from tests.reviews.factories import make_assignment, make_review, make_reviewer, make_rubric
 
 PEOPLE = [
     "anon",
@@ -44,6 +51,19 @@ MEMBERS = [302, 200, 404, 404, 404, 403, 404, 403]
 MISSING = [302, 404, 404, 404, 404, 404, 404, 404]
 OFFICERS = [302, 403, 403, 403, 403, 200, 403, 403]
 OFFICERS_404 = [302, 403, 403, 403, 403, 404, 403, 403]
+#: The reviewer pool: programme officers and admins.
+POOL = [302, 403, 403, 403, 403, 200, 403, 200]
+POOL_404 = [302, 403, 403, 403, 403, 404, 403, 404]
+#: Pages of the reviewer role.
+REVIEWERS = [302, 403, 403, 200, 403, 403, 403, 403]
+#: An assignment's pages: its reviewer only; to everyone else it does not exist.
+ASSIGNED_REVIEWER = [302, 404, 404, 200, 404, 404, 404, 404]
+#: The board's pages: members and programme officers.
+BOARD = [302, 403, 403, 403, 200, 200, 403, 403]
+BOARD_404 = [302, 403, 403, 403, 404, 404, 403, 403]
+#: What only the board secretary (here the programme officer) manages, and the board's rules.
+SECRETARY = [302, 403, 403, 403, 403, 200, 403, 403]
+BOARD_SETTINGS = [302, 403, 403, 403, 403, 200, 403, 200]
 
 # url template -> expected status per person (same order as PEOPLE)
 ROUTES = {
@@ -109,6 +129,75 @@ ROUTES = {
     "/officer/proposals/999999": OFFICERS_404,
     "/officer/proposals/{proposal}/diff": OFFICERS,
     "/officer/proposals/{proposal}/diff?from=7": OFFICERS_404,
+    # -- a proposal under review, to its reviewer (once they declared no conflict) ------------------------
+    "/proposals/{under_review}": [302, 404, 404, 200, 404, 200, 404, 200],
+    "/proposals/{awaiting_declaration}": [302, 404, 404, 404, 404, 200, 404, 200],
+    # -- reviews, for programme officers --------------------------------------------------------------------
+    "/officer/reviews/": OFFICERS,
+    "/officer/reviews/calls/{review_call}": OFFICERS,
+    "/officer/reviews/calls/999999": OFFICERS_404,
+    "/officer/reviews/calls/{review_call}/rubric": OFFICERS,
+    "/officer/reviews/calls/{call}/rubric": OFFICERS,
+    "/officer/reviews/calls/{review_call}/rubric/criteria/new": OFFICERS,
+    "/officer/reviews/calls/{review_call}/rubric/criteria/{criterion}": OFFICERS,
+    "/officer/reviews/calls/{call}/rubric/criteria/{criterion}": OFFICERS_404,
+    "/officer/reviews/calls/{review_call}/rubric/criteria/{criterion}/remove": NOT_ALLOWED,
+    "/officer/reviews/calls/{call}/rubric/start": NOT_ALLOWED,
+    "/officer/reviews/calls/{review_call}/assign": NOT_ALLOWED,
+    "/officer/reviews/proposals/{under_review}": OFFICERS,
+    "/officer/reviews/proposals/999999": OFFICERS_404,
+    "/officer/reviews/proposals/{under_review}/assign": NOT_ALLOWED,
+    "/officer/reviews/proposals/{under_review}/close": NOT_ALLOWED,
+    "/officer/reviews/assignments/{accepted}/remove": NOT_ALLOWED,
+    "/officer/reviews/pool": POOL,
+    "/officer/reviews/pool/{reviewer}": POOL,
+    "/officer/reviews/pool/{user}": POOL_404,
+    "/officer/calls/{review_call_ref}/ranking": OFFICERS,
+    "/officer/calls/{review_call_ref}/ranking?order=normalised": OFFICERS,
+    "/officer/calls/{review_call_ref}/ranking?order=nonsense": OFFICERS,
+    "/officer/calls/{review_call_ref}/ranking.csv": OFFICERS,
+    "/officer/calls/{review_call_ref}/ranking.xlsx?order=normalised": OFFICERS,
+    "/officer/calls/CALL-1999-99/ranking": OFFICERS_404,
+    "/officer/calls/CALL-1999-99/ranking.csv": OFFICERS_404,
+    "/officer/calls/CALL-1999-99/ranking.xlsx": OFFICERS_404,
+    # -- reviews, for reviewers -----------------------------------------------------------------------------
+    "/reviewer/profile": REVIEWERS,
+    "/reviewer/profile/affiliations": NOT_ALLOWED,
+    "/reviews": REVIEWERS,
+    "/reviews/{awaiting}/declare": ASSIGNED_REVIEWER,
+    "/reviews/{awaiting}": MISSING,  # scored only after the declaration
+    "/reviews/{accepted}": ASSIGNED_REVIEWER,
+    "/reviews/{accepted}/declare": [302, 404, 404, 302, 404, 404, 404, 404],  # declared: to the review
+    "/reviews/{submitted}": ASSIGNED_REVIEWER,
+    "/reviews/{other_reviewers}": MISSING,
+    "/reviews/999999": MISSING,
+    "/reviews/999999/declare": MISSING,
+    "/reviews/{accepted}/autosave": NOT_ALLOWED,
+    "/reviews/{accepted}/submit": NOT_ALLOWED,
+    "/reviews/{accepted}/decline": NOT_ALLOWED,
+    "/reviews/{submitted}/reopen": OFFICERS,
+    "/reviews/{accepted}/reopen": OFFICERS_404,  # nothing submitted to reopen
+    # -- the board ------------------------------------------------------------------------------------------
+    "/board/": BOARD,
+    "/board/settings": BOARD_SETTINGS,
+    "/board/meetings/new": SECRETARY,
+    "/board/meetings/{meeting}": BOARD,
+    "/board/meetings/{closed_meeting}": BOARD,
+    "/board/meetings/BRD-1999-99": BOARD_404,
+    "/board/meetings/{meeting}/board-pack.pdf": BOARD,
+    "/board/meetings/{closed_meeting}/minutes.pdf": BOARD,
+    "/board/meetings/{meeting}/minutes.pdf": BOARD_404,
+    "/board/meetings/BRD-1999-99/minutes.pdf": BOARD_404,
+    "/board/meetings/{meeting}/open": NOT_ALLOWED,
+    "/board/meetings/{meeting}/close": NOT_ALLOWED,
+    "/board/meetings/{meeting}/cancel": NOT_ALLOWED,
+    "/board/meetings/{meeting}/agenda": NOT_ALLOWED,
+    "/board/meetings/{meeting}/attendance": NOT_ALLOWED,
+    "/board/meetings/{meeting}/items/{item}/remove": NOT_ALLOWED,
+    "/board/meetings/{meeting}/items/{item}/motion": NOT_ALLOWED,
+    "/board/meetings/{meeting}/items/{item}/conflict": NOT_ALLOWED,
+    "/board/meetings/{meeting}/items/{item}/vote": NOT_ALLOWED,
+    "/board/meetings/{meeting}/items/{item}/decide": NOT_ALLOWED,
 }
 
 
@@ -143,12 +232,14 @@ def people(db):
 
     The applicant's organisation has a proposal in an open call, sent back for more information (so it has
     a submitted version and can be edited again), with an attachment and a conflicting save of its
-    summary; the outsider's organisation has a proposal with an attachment of its own.
+    summary; the outsider's organisation has a proposal with an attachment of its own. The reviewer has
+    assignments in a call under review (``_reviews``); the board has a scheduled and a closed meeting
+    (``_board``).
     """
     applicant = make_applicant()
     outsider = make_applicant()
-    everyone = {"applicant": applicant, "outsider": outsider}
-    for role in ("reviewer", "board_member", "programme_officer", "finance_officer", "admin"):
+    everyone = {"applicant": applicant, "outsider": outsider, "reviewer": make_reviewer()}
+    for role in ("board_member", "programme_officer", "finance_officer", "admin"):
         everyone[role] = make_user(roles=[Role(role)])
     make_organisation(managers=[make_user()])
 
@@ -171,8 +262,13 @@ def people(db):
     db.session.add(conflict)
     other = make_proposal(call=call, organisation=outsider.primary_organisation, created_by=outsider)
     other_attachment = add_attachment(db.session, outsider, other, "other", _pdf("other.pdf"))
+    reviews = _reviews(everyone["reviewer"])
+    board = _board(db, everyone)
     db.session.commit()
     ids = {
+        **reviews,
+        **board,
+        "reviewer": everyone["reviewer"].id,
         "org": applicant.primary_organisation.id,
         "user": applicant.id,
         "call": call.id,
@@ -185,6 +281,52 @@ def people(db):
         "conflict": conflict.id,
     }
     return everyone, ids
+
+
+def _reviews(reviewer):
+    """A call under review (another organisation's proposals) in which ``reviewer`` has an assignment in
+    each state that has pages: waiting for the declaration, being scored, submitted."""
+    review_call = make_call(state=CallState.CLOSED, title="Snow leopard corridors")
+    rubric = make_rubric(review_call)
+
+    def in_review():
+        return make_proposal(call=review_call, complete=True, state=ProposalState.IN_REVIEW)
+
+    awaiting = make_assignment(in_review(), reviewer, state=AssignmentState.ASSIGNED)
+    accepted = make_assignment(in_review(), reviewer, state=AssignmentState.ACCEPTED)
+    submitted = make_review(make_assignment(in_review(), reviewer, state=AssignmentState.ACCEPTED))
+    someone_elses = make_review(proposal=accepted.proposal)
+    return {
+        "review_call": review_call.id,
+        "review_call_ref": review_call.reference,
+        "criterion": rubric.criteria[0].id,
+        "under_review": accepted.proposal_id,
+        "awaiting_declaration": awaiting.proposal_id,
+        "awaiting": awaiting.id,
+        "accepted": accepted.id,
+        "submitted": submitted.assignment_id,
+        "other_reviewers": someone_elses.assignment_id,
+    }
+
+
+def _board(db, everyone):
+    """The board (``board_member`` among its members, ``programme_officer`` its secretary), a scheduled
+    meeting with a proposal on its agenda and a closed meeting with its minutes."""
+    board = make_board(members=2, secretary=everyone["programme_officer"])
+    members = [everyone["board_member"], *board.members]
+    meeting = make_meeting(board)
+    item = make_agenda_item(meeting)
+    closed = make_meeting(board, state=MeetingState.CLOSED, present=members)
+    make_agenda_item(closed, votes=dict.fromkeys(members, "approve"), outcome="approved")
+    minutes = save_upload(
+        db.session,
+        io.BytesIO(MINIMAL_PDF),
+        allowed_kinds=["pdf"],
+        uploaded_by=board.secretary,
+        filename=f"{closed.reference}-minutes.pdf",
+    )
+    closed.minutes_file_id, closed.minutes_sha256 = minutes.id, minutes.sha256
+    return {"meeting": meeting.reference, "item": item.id, "closed_meeting": closed.reference}
 
 
 @pytest.mark.parametrize("url", list(ROUTES))
@@ -202,13 +344,26 @@ def test_every_route_answers_each_role_as_expected(app, client, db, people, url)
     assert dict(zip(PEOPLE, seen, strict=True)) == dict(zip(PEOPLE, ROUTES[url], strict=True))
 
 
-def test_every_route_of_the_applications_module_is_in_the_table(app):
-    """A new page of calls, proposals or submission must be added to ROUTES with its statuses."""
+#: Blueprints every route of which must be in ROUTES: the applications, reviews and board modules.
+GUARDED_BLUEPRINTS = (
+    "calls",
+    "proposals",
+    "submission",
+    "review_admin",
+    "reviewer_profile",
+    "reviewing",
+    "ranking",
+    "board",
+)
+
+
+def test_every_route_of_the_guarded_modules_is_in_the_table(app):
+    """A new page of calls, proposals, submission, reviews or the board must be added to ROUTES with its
+    statuses."""
     rules = {
-        rule.rule
-        for rule in app.url_map.iter_rules()
-        if rule.endpoint.split(".")[0] in ("calls", "proposals", "submission")
+        rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.split(".")[0] in GUARDED_BLUEPRINTS
     }
+    assert {rule.endpoint.split(".")[0] for rule in app.url_map.iter_rules()} >= set(GUARDED_BLUEPRINTS)
     covered = set()
     for url in ROUTES:
         path = url.split("?")[0]

@@ -1161,7 +1161,8 @@ def close_correspondence(session, actor, meeting, now=None):
             continue
         tally, result = result_of(session, item, settings)
         if not result.quorate:
-            reason = _("No quorum: %(why)s.", why=explain(result, tally))
+            why = str(explain(result, tally))  # already begins "no quorum: ..."
+            reason = why[:1].upper() + why[1:] + "."
             _record_decision(session, actor, item, DecisionOutcome.DEFERRED, tally, reason=reason, now=now)
         elif result.passed:
             outcome = (
