@@ -60,6 +60,16 @@ class Config:
         "donor": _env("FUNDAPP_PREFIX_DONOR", "DNR"),
     }
 
+    # Grants: the default tranche schedule (percent of the grant per tranche; the last waits for the final
+    # report, the ones between for a progress report each), the spending variance per budget line that
+    # needs an explanation in a financial report, and how long after the end of the project the final
+    # report is due.
+    GRANT_TRANCHE_PERCENTS = [40, 40, 20]
+    REPORT_VARIANCE_PERCENT = _env_int("FUNDAPP_REPORT_VARIANCE_PERCENT", 10)
+    FINAL_REPORT_DAYS = _env_int("FUNDAPP_FINAL_REPORT_DAYS", 30)
+    #: A report this many days overdue gets a reminder, then one a week.
+    REPORT_REMINDER_DAYS = _env_int("FUNDAPP_REPORT_REMINDER_DAYS", 7)
+
     LANGUAGES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

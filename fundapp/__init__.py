@@ -95,6 +95,7 @@ def _register_models():
     import fundapp.core.audit
     import fundapp.core.mail
     import fundapp.core.storage
+    import fundapp.disbursements.models
     import fundapp.reference.dashboard
     import fundapp.reference.models
     import fundapp.reviews.dashboard

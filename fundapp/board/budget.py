@@ -3,7 +3,10 @@
 Every approval goes through ``guard_commitment`` inside the transaction that records it. It locks the
 call's row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's single writer serialises anyway), so two
 decisions racing for the last money of a call are taken one after the other and the second sees the first.
-The disbursements module extends this one function to the ledger's available balance of the pool.
+It then asks the ledger: the proposal must draw from a funding pool whose available balance (received
+less committed, less what grants awaiting signature have reserved) covers the amount, so the board never
+approves money the fund has not received (``fundapp.disbursements.pools.choose_pool``; the pools' rows are
+locked too).
 """
 
 from flask_babel import gettext as _
@@ -32,11 +35,17 @@ def available(session, call):
     return call.envelope - committed(session, call)
 
 
-def guard_commitment(session, call, amount):
-    """Refuse (DomainError) an approval of ``amount`` that would take the call past its envelope.
+def guard_commitment(session, proposal, amount):
+    """Refuse (DomainError) an approval of ``amount`` that would take the proposal's call past its envelope
+    or commit money no funding pool it may draw from has. Returns the ``PoolChoice`` (the pool the grant
+    draws from, and what it can still approve after this).
 
-    Locks the call's row first; call it in the transaction that records the approval.
+    Locks the call's row and the candidate pools' first; call it in the transaction that records the
+    approval.
     """
+    from fundapp.disbursements.pools import choose_pool
+
+    call = proposal.call
     session.execute(select(Call.id).where(Call.id == call.id).with_for_update())
     left = available(session, call)
     if amount > left:
@@ -49,4 +58,4 @@ def guard_commitment(session, call, amount):
             ),
             field="amount",
         )
-    return left - amount
+    return choose_pool(session, proposal, amount)

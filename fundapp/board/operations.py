@@ -1061,10 +1061,14 @@ def _lock_item(session, item):
 
 
 def _approve(session, actor, item, outcome, amount, tally, *, now=None):
-    budget.guard_commitment(session, item.proposal.call, amount)
-    return _record_decision(
+    from fundapp.disbursements.grants import create_grant
+
+    choice = budget.guard_commitment(session, item.proposal, amount)
+    _record_decision(
         session, actor, item, outcome, tally, amount=amount, conditions=item.motion_conditions, now=now
     )
+    create_grant(session, actor, item, choice.pool)
+    return item
 
 
 def _record_decision(

@@ -3,7 +3,7 @@
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 
 
 def fund_timezone():
@@ -13,6 +13,18 @@ def fund_timezone():
 def to_local(instant):
     """An instant (stored in UTC) as the fund's wall-clock time."""
     return instant.astimezone(fund_timezone()) if instant is not None else None
+
+
+def fund_today(now=None):
+    """Today's date in the fund's calendar (``now``: an instant, default this one)."""
+    from fundapp.core.db import utcnow
+
+    return (now or utcnow()).astimezone(fund_timezone()).date()
+
+
+def local_date(day, fmt="medium"):
+    """A calendar date for the reader's locale ("24 Nov 2026")."""
+    return "" if day is None else format_date(day, fmt)
 
 
 def local_datetime(instant, fmt="medium"):
@@ -31,6 +43,7 @@ def money(value):
 def register_template_helpers(app):
     app.add_template_filter(local_datetime, "local_datetime")
     app.add_template_filter(money, "money")
+    app.add_template_filter(local_date, "local_date")
 
     @app.context_processor
     def fund_settings():

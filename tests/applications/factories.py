@@ -141,11 +141,12 @@ def make_officer(**fields):
     return make_user(roles=(Role.PROGRAMME_OFFICER,), **fields)
 
 
-def make_call(*, questions=None, **overrides):
+def make_call(*, questions=None, funded=True, **overrides):
     """A published call, open now (opened yesterday, closes in 30 days), in KZT.
 
     ``questions``: a list of dicts of EligibilityQuestion fields; by default one question whose "no"
-    answer disqualifies.
+    answer disqualifies. ``funded``: a funding pool restricted to the call holds its whole envelope, so the
+    board can approve up to it (False: no pool, the fund has received nothing for it).
     """
     n = next(_sequence)
     now = utcnow()
@@ -186,7 +187,34 @@ def make_call(*, questions=None, **overrides):
         call.questions.append(EligibilityQuestion(position=position, **question))
     db.session.add(call)
     db.session.flush()
+    if funded:
+        fund_call(call)
     return call
+
+
+def fund_call(call, amount_minor=None):
+    """A pool restricted to ``call`` with ``amount_minor`` (default: the envelope) received into it."""
+    from fundapp.core.money import Money
+    from fundapp.disbursements.models import Restriction
+    from fundapp.disbursements.pools import create_pool, receive_funds
+
+    pool = create_pool(
+        db.session,
+        None,
+        code=f"P-{call.reference}",
+        name=f"Pool of {call.reference}",
+        currency=call.currency,
+        restriction=Restriction.CALL,
+        call=call,
+    )
+    receive_funds(
+        db.session,
+        None,
+        pool,
+        Money(call.envelope_minor if amount_minor is None else amount_minor, call.currency),
+        bank_reference=f"FUND-{call.reference}",
+    )
+    return pool
 
 
 def passing_answers(call):

@@ -6,7 +6,7 @@ from fundapp.board import budget
 from fundapp.board.models import DecisionOutcome, MeetingState
 from fundapp.core.errors import DomainError
 from fundapp.core.money import Money
-from tests.applications.factories import make_call
+from tests.applications.factories import make_call, make_proposal
 from tests.board.factories import make_agenda_item, make_board, make_meeting
 
 
@@ -52,14 +52,16 @@ def test_approvals_in_other_calls_do_not_count(db):
 def test_the_guard_allows_exactly_the_last_money(db):
     call = small_call()
     make_agenda_item(closed_meeting(), call=call, outcome="approved", approved=15_000_000_00)
-    assert budget.guard_commitment(db.session, call, kzt(5_000_000_00)) == kzt(0)
+    proposal = make_proposal(call=call)
+    choice = budget.guard_commitment(db.session, proposal, kzt(5_000_000_00))
+    assert choice.pool.call_id == call.id
 
 
 def test_the_guard_refuses_one_minor_unit_too_many(db):
     call = small_call()
     make_agenda_item(closed_meeting(), call=call, outcome="approved", approved=15_000_000_00)
     with pytest.raises(DomainError) as refused:
-        budget.guard_commitment(db.session, call, kzt(5_000_000_01))
+        budget.guard_commitment(db.session, make_proposal(call=call), kzt(5_000_000_01))
     assert refused.value.field == "amount"
     assert call.reference in refused.value.message
     assert "5,000,000.00" in refused.value.message
@@ -69,4 +71,4 @@ def test_the_guard_refuses_one_minor_unit_too_many(db):
 def test_the_guard_refuses_another_currency(db):
     call = small_call()
     with pytest.raises(DomainError, match="different currencies"):
-        budget.guard_commitment(db.session, call, Money(100, "USD"))
+        budget.guard_commitment(db.session, make_proposal(call=call), Money(100, "USD"))
