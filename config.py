@@ -51,6 +51,10 @@ class Config:
     FUND_COUNTRY = _env("FUNDAPP_FUND_COUNTRY", "KZ")
     BASE_CURRENCY = _env("FUNDAPP_BASE_CURRENCY", "KZT")
     FUND_TIMEZONE = _env("FUNDAPP_TIMEZONE", "Asia/Almaty")
+    #: The fund's own bank account, the debtor of the payment files it sends its bank (demo values).
+    FUND_BANK_NAME = _env("FUNDAPP_BANK_NAME", "Halyk Bank of Kazakhstan")
+    FUND_BANK_IBAN = _env("FUNDAPP_BANK_IBAN", "KZ87125KZT1001300313")
+    FUND_BANK_BIC = _env("FUNDAPP_BANK_BIC", "HSBKKZKX")
     #: Prefixes of the references the fund gives out, e.g. IBF-2026-0001 for a grant.
     REFERENCE_PREFIXES = {
         "call": _env("FUNDAPP_PREFIX_CALL", "CALL"),

@@ -95,6 +95,7 @@ def _register_models():
     import fundapp.core.audit
     import fundapp.core.mail
     import fundapp.core.storage
+    import fundapp.disbursements.dashboard
     import fundapp.disbursements.models
     import fundapp.reference.dashboard
     import fundapp.reference.models
@@ -109,6 +110,9 @@ def _register_blueprints(app):
     from fundapp.applications.submission_views import bp as submission_bp
     from fundapp.applications.views import bp as proposals_bp
     from fundapp.board.views import bp as board_bp
+    from fundapp.disbursements.finance_views import bp as finance_bp
+    from fundapp.disbursements.report_views import bp as grant_reports_bp
+    from fundapp.disbursements.views import bp as grants_bp
     from fundapp.main.views import bp as main_bp
     from fundapp.reference.views import bp as reference_bp
     from fundapp.reviews.officer_views import bp as review_admin_bp
@@ -128,6 +132,9 @@ def _register_blueprints(app):
     app.register_blueprint(review_admin_bp, url_prefix="/officer/reviews")
     app.register_blueprint(reviewer_profile_bp, url_prefix="/reviewer/profile")
     app.register_blueprint(board_bp)
+    app.register_blueprint(grants_bp, url_prefix="/grants")
+    app.register_blueprint(grant_reports_bp, url_prefix="/grants")
+    app.register_blueprint(finance_bp, url_prefix="/finance")
 
 
 def _register_error_pages(app):

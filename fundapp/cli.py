@@ -31,6 +31,7 @@ def register_commands(app):
     from fundapp.board.cli import board_group
     from fundapp.board.report_cli import report_group
     from fundapp.core.jobs import worker_command
+    from fundapp.disbursements.cli import grants_group, ledger_group
     from fundapp.reviews.export_cli import export_group
     from fundapp.reviews.reminders import reminders_group
 
@@ -40,6 +41,8 @@ def register_commands(app):
     app.cli.add_command(reminders_group)
     app.cli.add_command(board_group)
     app.cli.add_command(calls_group)
+    app.cli.add_command(ledger_group)
+    app.cli.add_command(grants_group)
 
 
 @click.command("summary")

@@ -1,30 +1,43 @@
 """The demo fund loaded by ``fundapp seed-demo`` (and by ``make run`` on an empty database).
 
 A small but realistic picture of a Kazakh conservation fund: its staff, board and reviewers, the NGOs,
-institutes and community groups that apply to it, four calls for proposals (open, two-stage, closed and
-draft), proposals in every state of the workflow, the reviews of the closed call and the board meetings
-that decide it. Every demo person has the same password.
+institutes and community groups that apply to it, five calls for proposals (open, two-stage, two closed and
+a draft), proposals in every state of the workflow, the reviews of the closed calls and the board meetings
+that decide them, the funding pools the grants draw from and the grants in every state of theirs. Every
+demo person has the same password.
 
 Everything is made through the operations a person's clicks would call, so the audit log, the frozen
-versions with their PDFs, the minutes and the mail outbox hold what real use would leave:
+versions with their PDFs, the minutes, the ledger and the mail outbox hold what real use would leave:
 
-- calls: created, published, given the fund's default rubric; the closed one is closed after its deadline;
+- calls: created, published, given the fund's default rubric; the closed ones are closed after their
+  deadlines (the steppe and wetlands call sixteen months ago, the snow leopard call last month);
+- funding pools: created and given the money the fund received over the past twenty months;
 - proposals: started, written section by section, attachments added, submitted, screened, withdrawn;
-- reviews of the closed call: reviewer profiles (expertise, an affiliation), automatic assignment,
+- reviews of the closed calls: reviewer profiles (expertise, an affiliation), automatic assignment,
   declarations (one reviewer declares a conflict and is replaced), scores saved and submitted; proposals
   become "reviewed" when their reviews are all in, and one stays in review;
-- the board: its rules (a chair, the officer as secretary), last month's meeting (agenda, attendance with
-  one member absent, a recusal, votes, decisions: approved, approved with conditions, rejected, deferred;
-  closed, so its minutes are stored with their SHA-256) and next month's meeting with its agenda.
+- the board: its rules (a chair, the officer as secretary), the meeting more than a year ago that approved
+  the steppe and wetlands proposals, last month's meeting (agenda, attendance with one member absent, a
+  recusal, votes, decisions: approved, approved with conditions, rejected, deferred; closed, so its minutes
+  are stored with their SHA-256) and next month's meeting with its agenda;
+- grants: each approval made one, drawing from its pool; GRANT_STORIES takes them on: agreements signed,
+  tranches approved by one finance officer and released by the other, reports written (indicator values,
+  spending, a photo), accepted or sent back, a grant suspended, one terminated with a refund, one completed,
+  one closed with its unspent money de-committed, one cancelled, one still waiting for signature.
 
 Only dates are set by hand where the operations work on "now": submissions, reviews and decisions carry
-the instant they were made (``now=``); the closed call is published with a deadline still ahead, given its
-proposals, then dated back and closed, and last month's meeting is dated back before it is closed (audit
-events say so); assignments and declarations are dated after the call closed.
+the instant they were made (``now=``); the closed calls are published with a deadline still ahead, given
+their proposals, then dated back and closed, and past meetings are dated back before they are closed;
+assignments and declarations are dated after the call closed; signatures, payments and refunds carry their
+days as the operations take them (``paid_on=``, ``value_date=``), and the instants the grant operations
+stamp (approval, release, report submission and review) are given the days of the story. Audit events say
+so. Ledger entries are never changed: they keep the instant the demo recorded them.
 """
 
 import calendar
 import io
+import struct
+import zlib
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -39,12 +52,17 @@ from fundapp.applications import operations as proposal_operations
 from fundapp.applications import screening, submission
 from fundapp.applications.models import ProposalState, ScreeningOutcome
 from fundapp.board import operations as board_operations
+from fundapp.board.budget import APPROVING
 from fundapp.board.models import DecisionOutcome, VoteChoice
 from fundapp.core.audit import record_event
 from fundapp.core.db import utcnow
-from fundapp.core.formatting import fund_timezone
+from fundapp.core.formatting import fund_timezone, to_local
 from fundapp.core.money import Money
 from fundapp.core.permissions import Role
+from fundapp.disbursements import operations as grant_operations
+from fundapp.disbursements import pools as pool_operations
+from fundapp.disbursements import reporting
+from fundapp.disbursements.models import Grant, ReportFileKind, Restriction
 from fundapp.reference.data import load_reference_data
 from fundapp.reference.models import ReferenceItem, Vocabulary
 from fundapp.reviews import operations as review_operations
@@ -210,6 +228,27 @@ REGISTERED_IN_KAZAKHSTAN = {
 
 #: key -> the call's content (instants are added by ``_call_dates``), in the order the calls are created.
 CALLS = {
+    # Decided by the board more than a year ago: its grants are signed, paid, reported on, ended.
+    "steppe-wetlands": {
+        "title": "Steppe ungulates and wetlands: small grants",
+        "description_html": (
+            "<p>Small grants for the steppe and its lakes: anti-poaching and counts of saiga, goitered "
+            "gazelle and kulan, and the protection of the lakes where flamingos, pelicans and white-headed "
+            "ducks breed, from the Ural delta to the Turgay steppe and the lakes of Zhambyl.</p>"
+            "<ul><li>Grants of 5 to 30 million tenge for one or two years.</li>"
+            "<li>Attach your registration certificate.</li></ul>"
+        ),
+        "themes": ["steppe_ungulates", "wetlands", "protected_areas"],
+        "eligible_org_types": ALL_TYPES,
+        "currency": "KZT",
+        "grant_min": "5000000",
+        "grant_max": "30000000",
+        "envelope": "150000000",
+        "stages": 1,
+        "cofinancing_min_percent": 0,
+        "required_attachments": ["registration_certificate"],
+        "questions": [REGISTERED_IN_KAZAKHSTAN],
+    },
     "leopard": {
         "title": "Snow leopard corridors",
         "description_html": (
@@ -334,6 +373,352 @@ NO_SAFEGUARD = {"answer": "no", "explanation": ""}
 #: mitigation), safeguards answered "yes" (with the explanation), budget (category, description, unit,
 #: unit cost, quantity, year, co-financing), milestones (title, months after the start).
 PROJECTS = [
+    # -- Steppe ungulates and wetlands (closed more than a year ago): decided, and grants made -------------
+    # ``start_months``: how many months before the first of this month the project started; ``months``:
+    # how long it runs. What became of each grant is told by GRANT_STORIES below.
+    {
+        "key": "steppe-ustyurt",
+        "call": "steppe-wetlands",
+        "org": 2,
+        "state": ProposalState.APPROVED,
+        "submitted_days": 12,
+        "start_months": 13,
+        "title": "Winter patrols for the Ustyurt saiga",
+        "theme": "steppe_ungulates",
+        "summary": (
+            "Two ranger teams patrol the Ustyurt plateau in the winter months, when saiga gather on the "
+            "plateau's edge and poachers on snowmobiles hunt the males for their horns, and pass what they "
+            "find to the state inspection."
+        ),
+        "problem": (
+            "The Ustyurt saiga is the smallest of Kazakhstan's populations and the one poached hardest: "
+            "the plateau is vast, the border near and the inspection has two vehicles for it."
+        ),
+        "objectives": "Cut winter poaching on the Kazakh Ustyurt by patrolling where the herds winter.",
+        "logframe": (
+            "Less poaching of the Ustyurt saiga in winter",
+            [("Two ranger teams on winter patrol", ["Recruit and equip the teams", "Patrol"])],
+            [
+                ("ha_improved_management", "", "ha", "0", "600000", "Patrol tracks (GPS)"),
+                ("", "Poaching incidents passed to the inspection", "incidents", "0", "30", "Protocols"),
+            ],
+        ),
+        "sites": [
+            ("KZ-47", "Ustyurt plateau, Kazakh part", "Ustyurt State Nature Reserve", "Ia", "43.40", "55.20")
+        ],
+        "species": [("Saiga tatarica", "Saiga antelope", "NT")],
+        "threats": ["5.1"],
+        "actions": ["5.4", "4.3"],
+        "targets": ["4", "5"],
+        "team": [
+            ("Nurlybek Amanov", "Project lead", "", "40"),
+            ("Rustam Orazov", "Ranger team leader", "", "100"),
+        ],
+        "risks": [("Armed poachers", "medium", "Patrols with state inspectors; incidents reported at once")],
+        "safeguards": {"labour_risks": "Winter desert patrols: two vehicles per team, satellite messengers."},
+        "budget": [
+            ("staff", "Two ranger teams", "ranger-month", "220000", "48", "1", "0"),
+            ("staff", "Ranger teams, second year", "ranger-month", "220000", "36", "2", "0"),
+            ("fieldwork", "Fuel and field costs of the patrols", "patrol", "115000", "40", "1", "0"),
+            ("equipment", "Thermal binoculars and satellite messengers", "set", "230000", "4", "1", "0"),
+        ],
+        "milestones": [("Teams on patrol", 1), ("First winter's report", 6)],
+    },
+    {
+        "key": "steppe-gazelle",
+        "call": "steppe-wetlands",
+        "org": 7,
+        "state": ProposalState.APPROVED,
+        "submitted_days": 9,
+        "start_months": 14,
+        "title": "Water for the goitered gazelle and kulan of Altyn-Emel",
+        "theme": "steppe_ungulates",
+        "summary": (
+            "Four springs of the Altyn-Emel National Park have dried up, and gazelle and kulan leave the "
+            "park for the farms in summer. Solar pumps bring the water back, and spring and autumn counts "
+            "show whether the herds stay."
+        ),
+        "problem": "Dry springs push gazelle and kulan out of the park, into conflict with farmers.",
+        "objectives": "Four working water points and two years of counts of gazelle and kulan.",
+        "logframe": (
+            "Gazelle and kulan stay in the park in summer",
+            [("Four water points restored", ["Install solar pumps", "Count the herds"])],
+            [
+                ("individuals_counted", "", "individuals", "0", "6000", "Count reports"),
+                ("", "Water points working", "water points", "0", "4", "Inspection photographs"),
+            ],
+        ),
+        "sites": [("KZ-33", "Altyn-Emel springs", "Altyn-Emel National Park", "II", "44.05", "78.60")],
+        "species": [("Gazella subgutturosa", "Goitered gazelle", "VU"), ("Equus hemionus", "Kulan", "NT")],
+        "threats": ["11.2", "7.2"],
+        "actions": ["2.3", "1.2"],
+        "targets": ["4"],
+        "team": [
+            ("Zhanna Abdrakhmanova", "Project lead", "", "30"),
+            ("Erlan Dzhumabaev", "Park ranger", "", "50"),
+        ],
+        "risks": [("Pumps stolen", "low", "Pumps fenced and checked by the park's rangers")],
+        "safeguards": {"protected_areas": "Work inside the national park, with its agreement."},
+        "budget": [
+            ("fieldwork", "Spring and autumn ground counts", "count", "1200000", "4", "1", "0"),
+            ("equipment", "Solar pumps for four water points", "water point", "1650000", "4", "1", "0"),
+            ("staff", "Field team", "month", "200000", "23", "1", "0"),
+        ],
+        "milestones": [("Pumps installed", 4), ("First year's counts", 12)],
+    },
+    {
+        "key": "wetland-ural",
+        "call": "steppe-wetlands",
+        "org": 5,
+        "state": ProposalState.APPROVED_WITH_CONDITIONS,
+        "submitted_days": 8,
+        "start_months": 14,
+        "title": "Wardens for the waterbirds of the Ural delta",
+        "theme": "wetlands",
+        "summary": (
+            "Two wardens with a boat patrol the reedbeds of the Ural delta in the nesting season, stop reed "
+            "fires early, count the colonies of pelicans and herons, and talk to the delta villages about "
+            "burning."
+        ),
+        "problem": "Spring reed fires set by herders burn the colonies of the delta every year.",
+        "objectives": "Fewer burnt colonies, and counts the delta's future reserve can build on.",
+        "logframe": (
+            "Colonies of the Ural delta nest without fires",
+            [("Wardens on the water in the nesting season", ["Patrol", "Count the colonies"])],
+            [
+                ("ha_improved_management", "", "ha", "0", "50000", "Patrol maps"),
+                ("", "Reed fires stopped early", "fires", "0", "20", "Warden logs"),
+            ],
+        ),
+        "sites": [("KZ-23", "Ural river delta", "", "", "46.90", "51.80")],
+        "species": [("Pelecanus crispus", "Dalmatian pelican", "NT")],
+        "threats": ["7.1"],
+        "actions": ["2.1", "4.3"],
+        "targets": ["3"],
+        "team": [("Dina Kaliyeva", "Project lead", "", "40")],
+        "risks": [("Wardens threatened by fire setters", "low", "Patrols in pairs; the police informed")],
+        "safeguards": {"labour_risks": "Work on water: life jackets and radios."},
+        "budget": [
+            ("staff", "Two wardens", "month", "180000", "48", "1", "0"),
+            ("equipment", "Flat-bottomed boat with engine", "boat", "3600000", "1", "1", "0"),
+            ("fieldwork", "Waterbird counts and fire patrols", "patrol", "120000", "38", "1", "0"),
+            (
+                "communications",
+                "Fire-prevention meetings in the delta villages",
+                "meeting",
+                "150000",
+                "8",
+                "1",
+                "0",
+            ),
+        ],
+        "milestones": [("Boat on the water", 2), ("First nesting season's counts", 9)],
+    },
+    {
+        "key": "steppe-kulan",
+        "call": "steppe-wetlands",
+        "org": 9,
+        "state": ProposalState.APPROVED,
+        "submitted_days": 7,
+        "start_months": 13,
+        "months": 12,
+        "title": "Following the first kulan of the Turgay steppe",
+        "theme": "steppe_ungulates",
+        "summary": (
+            "Kulan have come back to the Turgay steppe after a century. GPS collars on eight of them show "
+            "where the new herd goes, which pastures and water it uses, and where it meets people."
+        ),
+        "problem": "Nobody knows yet whether the reintroduced kulan settle or wander into danger.",
+        "objectives": "Track eight kulan for a year and advise on the herd's protected range.",
+        "logframe": (
+            "The new kulan herd's range is known",
+            [("Eight kulan tracked for a year", ["Fit collars", "Track and analyse"])],
+            [
+                ("", "Kulan tracked with GPS collars", "animals", "0", "8", "Tracking database"),
+                ("individuals_counted", "", "individuals", "0", "40", "Count reports"),
+            ],
+        ),
+        "sites": [
+            ("KZ-39", "Altyn Dala, Turgay steppe", "Altyn Dala State Nature Reserve", "Ia", "49.20", "65.40")
+        ],
+        "species": [("Equus hemionus", "Kulan", "NT")],
+        "threats": ["5.1"],
+        "actions": ["1.2"],
+        "targets": ["4"],
+        "team": [
+            ("Dr. Yelena Kim", "Project lead", "", "30"),
+            ("Arman Zhunusov", "Field biologist", "", "80"),
+        ],
+        "risks": [("A collar fails", "low", "Collars with a drop-off and a warranty")],
+        "safeguards": {"protected_areas": "Collaring inside the reserve, with its permit."},
+        "budget": [
+            ("equipment", "GPS collars", "collar", "650000", "8", "1", "0"),
+            ("fieldwork", "Tracking expeditions", "expedition", "850000", "6", "1", "0"),
+            ("staff", "Analyst", "month", "170000", "10", "1", "0"),
+        ],
+        "milestones": [("Collars fitted", 2), ("Range map", 11)],
+    },
+    {
+        "key": "wetland-tengiz",
+        "call": "steppe-wetlands",
+        "org": 3,
+        "state": ProposalState.APPROVED,
+        "submitted_days": 14,
+        "start_months": 14,
+        "months": 12,
+        "title": "Flamingo colonies of Lake Tengiz",
+        "theme": "wetlands",
+        "summary": (
+            "Lake Tengiz holds the northernmost flamingo colony in the world. Drone counts over a breeding "
+            "season measure its size and success, and train the reserve's inspectors to repeat them."
+        ),
+        "problem": "The colony's size swings with the water level, and no count has been made in years.",
+        "objectives": "Count the colony through a breeding season and hand the method to the reserve.",
+        "logframe": (
+            "A count of the Tengiz flamingo colony",
+            [("A breeding season counted by drone", ["Expeditions", "Training of inspectors"])],
+            [
+                ("individuals_counted", "", "individuals", "0", "30000", "Count report"),
+                ("people_trained", "", "people", "0", "10", "Training records"),
+            ],
+        ),
+        "sites": [("KZ-11", "Lake Tengiz", "Korgalzhyn State Nature Reserve", "Ia", "50.40", "69.00")],
+        "species": [("Phoenicopterus roseus", "Greater flamingo", "LC")],
+        "threats": ["7.2"],
+        "actions": ["1.1"],
+        "targets": ["4"],
+        "team": [("Dr. Ainur Tuleubayeva", "Principal investigator", "", "20")],
+        "risks": [("Drone disturbs the birds", "low", "Flights above 60 metres, as the protocol says")],
+        "safeguards": {"protected_areas": "Inside the reserve, with its permit."},
+        "budget": [
+            ("fieldwork", "Breeding-season expeditions", "expedition", "1400000", "5", "1", "0"),
+            ("equipment", "Drone and telephoto cameras", "set", "2600000", "1", "1", "0"),
+            ("staff", "Ornithologists", "month", "400000", "11", "1", "0"),
+        ],
+        "milestones": [("First expedition", 2), ("Count report", 11)],
+    },
+    {
+        "key": "wetland-biylikol",
+        "call": "steppe-wetlands",
+        "org": 10,
+        "state": ProposalState.APPROVED,
+        "submitted_days": 5,
+        "start_months": 14,
+        "months": 12,
+        "title": "A community warden for Lake Biylikol",
+        "theme": "wetlands",
+        "summary": (
+            "Lake Biylikol is a stop for thousands of migrating ducks and waders. A warden from the lake's "
+            "village counts them every month, stops illegal shooting, and the schools hold a bird festival."
+        ),
+        "problem": "Spring shooting and disturbance empty the lake during migration.",
+        "objectives": "A year of monthly counts and a lake without illegal shooting.",
+        "logframe": (
+            "Biylikol kept quiet for migrating waterbirds",
+            [("A warden and monthly counts", ["Recruit the warden", "Count monthly"])],
+            [
+                ("individuals_counted", "", "individuals", "0", "20000", "Monthly count sheets"),
+                ("", "Pupils at the bird festival", "pupils", "0", "300", "Attendance lists"),
+            ],
+        ),
+        "sites": [("KZ-31", "Lake Biylikol", "", "", "43.07", "70.55")],
+        "species": [("Oxyura leucocephala", "White-headed duck", "EN")],
+        "threats": ["5.1"],
+        "actions": ["4.3"],
+        "targets": ["4"],
+        "team": [("Murat Zhaksylykov", "Project lead", "", "30")],
+        "risks": [("Hunters resist", "medium", "The district hunting inspection joins the warden")],
+        "safeguards": {},
+        "budget": [
+            ("staff", "Community warden", "month", "150000", "12", "1", "0"),
+            ("fieldwork", "Monthly waterbird counts", "count", "250000", "12", "1", "0"),
+            ("equipment", "Telescope, boat and life jackets", "set", "1700000", "1", "1", "0"),
+            (
+                "communications",
+                "Lessons and a bird festival for the schools",
+                "event",
+                "300000",
+                "5",
+                "1",
+                "0",
+            ),
+        ],
+        "milestones": [("Warden at work", 1), ("Bird festival", 8)],
+    },
+    {
+        "key": "steppe-mangyshlak",
+        "call": "steppe-wetlands",
+        "org": 12,
+        "state": ProposalState.APPROVED,
+        "submitted_days": 4,
+        "start_months": 14,
+        "title": "Volunteer counts of the goitered gazelle on Mangyshlak",
+        "theme": "steppe_ungulates",
+        "summary": (
+            "Students of the Aktau Youth Eco-Club, trained by the Institute's zoologists, count goitered "
+            "gazelle on fixed routes across the Mangyshlak peninsula in spring and autumn for two years."
+        ),
+        "problem": "The gazelle of Mangyshlak have not been counted since the 1990s.",
+        "objectives": "Two years of counts of the Mangyshlak gazelle by trained volunteers.",
+        "logframe": (
+            "The Mangyshlak gazelle counted",
+            [("Eight volunteer expeditions", ["Train counters", "Count on fixed routes"])],
+            [
+                ("individuals_counted", "", "individuals", "0", "800", "Count sheets"),
+                ("people_trained", "", "people", "0", "24", "Training records"),
+            ],
+        ),
+        "sites": [("KZ-47", "Mangyshlak peninsula routes", "", "", "44.20", "52.40")],
+        "species": [("Gazella subgutturosa", "Goitered gazelle", "VU")],
+        "threats": ["5.1"],
+        "actions": ["1.2", "4.1"],
+        "targets": ["4"],
+        "team": [("Aruzhan Serikova", "Club coordinator", "", "50")],
+        "risks": [("Volunteers drop out", "medium", "Training twice a year")],
+        "safeguards": {"labour_risks": "Young volunteers in the desert: led by adults, with two vehicles."},
+        "budget": [
+            ("fieldwork", "Volunteer expeditions", "expedition", "400000", "8", "1", "0"),
+            ("equipment", "Binoculars, rangefinders and a camera", "set", "1200000", "1", "1", "0"),
+            ("training", "Training of volunteer counters", "course", "400000", "4", "1", "0"),
+        ],
+        "milestones": [("Counters trained", 2), ("First spring count", 6)],
+    },
+    {
+        "key": "wetland-chu",
+        "call": "steppe-wetlands",
+        "org": 6,
+        "state": ProposalState.APPROVED,
+        "submitted_days": 3,
+        "start_months": 14,
+        "months": 12,
+        "title": "Floodplain lakes of the lower Chu",
+        "theme": "wetlands",
+        "summary": (
+            "Wardens from the Moiynkum villages protect the floodplain lakes of the lower Chu in the nesting "
+            "season: they stop reed burning and netting, and count the nesting waterbirds."
+        ),
+        "problem": "Burning and netting empty the floodplain lakes of nesting birds.",
+        "objectives": "A nesting season without fires or nets on the lakes.",
+        "logframe": (
+            "Waterbirds nest on the lower Chu lakes",
+            [("Wardens on the lakes", ["Patrol", "Count the nests"])],
+            [("ha_improved_management", "", "ha", "0", "12000", "Patrol maps")],
+        ),
+        "sites": [("KZ-31", "Lower Chu floodplain lakes", "", "", "44.60", "71.90")],
+        "species": [("Oxyura leucocephala", "White-headed duck", "EN")],
+        "threats": ["7.1", "5.4"],
+        "actions": ["2.1"],
+        "targets": ["3"],
+        "team": [("Yerbol Sarsenbayev", "Chair of the union", "", "40")],
+        "risks": [("Low water in a dry year", "medium", "Patrols follow the water")],
+        "safeguards": {},
+        "budget": [
+            ("staff", "Wardens", "month", "160000", "24", "1", "0"),
+            ("equipment", "Boat, engine and fire pumps", "set", "2760000", "1", "1", "0"),
+            ("fieldwork", "Counts and patrols", "patrol", "100000", "24", "1", "0"),
+        ],
+        "milestones": [("Wardens recruited", 1)],
+    },
     # -- Snow leopard corridors (closed last month): screened, then reviewed and decided ------------------
     {
         "key": "leopard-camera-traps",
@@ -1348,6 +1733,11 @@ def _call_dates(today):
     # decided it near the end of that month.
     leopard_closes = first_of_month - timedelta(days=26)
     return {
+        # Sixteen months ago: decided the month after (EARLIER_MEETING_MONTHS), its grants run since.
+        "steppe-wetlands": {
+            "opens_at": _instant(_add_months(first_of_month, -19), 9),
+            "closes_at": _instant(_add_months(first_of_month, -16) + timedelta(days=9)),
+        },
         "leopard": {
             "opens_at": _instant(leopard_closes - timedelta(days=90), 9),
             "closes_at": _instant(leopard_closes),
@@ -1386,7 +1776,7 @@ def _create_calls(session, officer, today, now):
 
 
 def _close_in_the_past(session, officer, call, closes_at):
-    """Give the demo's closed call its real (past) deadline, say so in the audit log, and close it."""
+    """Give a demo call that closed its real (past) deadline, say so in the audit log, and close it."""
     before = {"closes_at": call.closes_at.isoformat()}
     call.closes_at = closes_at
     record_event(
@@ -1395,7 +1785,7 @@ def _close_in_the_past(session, officer, call, closes_at):
         call,
         "call.demo_dated_back",
         before=before,
-        after={"closes_at": closes_at.isoformat(), "why": "demo data: the call closed last month"},
+        after={"closes_at": closes_at.isoformat(), "why": "demo data: the call closed in the past"},
     )
     call_operations.close_call(session, officer, call)
 
@@ -1411,8 +1801,9 @@ def _answers(call):
 
 
 def _sections(project, start):
-    """The raw content of each section of ``project`` as the editor sends it; the project starts ``start``."""
-    end = _add_months(start, 24) - timedelta(days=1)
+    """The raw content of each section of ``project`` as the editor sends it; the project starts ``start``
+    and runs ``project["months"]`` months (two years unless it says)."""
+    end = _add_months(start, project.get("months", 24)) - timedelta(days=1)
     objective, outputs, indicators = project.get("logframe", ("", [], []))
     safeguards = {
         key: dict(NO_SAFEGUARD) for key in ("resettlement", "indigenous_peoples", "protected_areas")
@@ -1641,10 +2032,11 @@ def _load_proposals(session, organisations, calls, officer, today, now):
     """Write and submit every project, close the closed call (dated back), and screen what was submitted.
 
     Returns ``{project key: proposal}``."""
+    first_of_month = today.replace(day=1)
     starts = {
-        "leopard": _add_months(today.replace(day=1), 2),
-        "caspian": _add_months(today.replace(day=1), 5),
-        "saiga": _add_months(today.replace(day=1), 6),
+        "leopard": _add_months(first_of_month, 2),
+        "caspian": _add_months(first_of_month, 5),
+        "saiga": _add_months(first_of_month, 6),
     }
     written = []
     proposals = {}
@@ -1652,7 +2044,11 @@ def _load_proposals(session, organisations, calls, officer, today, now):
         call, closes_at = calls[project["call"]]
         organisation = organisations[project["org"]]
         user = organisation.memberships[0].user
-        proposal = _write_proposal(session, call, project, user, organisation, starts[project["call"]])
+        if "start_months" in project:
+            start = _add_months(first_of_month, -project["start_months"])
+        else:
+            start = starts[project["call"]]
+        proposal = _write_proposal(session, call, project, user, organisation, start)
         proposals[project["key"]] = proposal
         if project["state"] == ProposalState.DRAFT:
             continue
@@ -1663,8 +2059,9 @@ def _load_proposals(session, organisations, calls, officer, today, now):
         submission.submit_proposal(session, user, proposal, now=submitted_at)
         written.append((project, proposal, user))
 
-    leopard, leopard_closes = calls["leopard"]
-    _close_in_the_past(session, officer, leopard, leopard_closes)
+    for call, closes_at in calls.values():
+        if closes_at <= now:
+            _close_in_the_past(session, officer, call, closes_at)
 
     for project, proposal, user in written:
         _screen(session, officer, proposal, project, user)
@@ -1882,6 +2279,125 @@ DECLARED_CONFLICT = (
     "I advised the Ile-Alatau Herders' Association on corral designs last year.",
 )
 
+#: The reviews of the call decided more than a year ago (as CLOSED_CALL_REVIEWS; every reviewer accepted).
+EARLIER_CALL_REVIEWS = {
+    "steppe-ustyurt": [
+        (
+            (5, 4, 4, 4, 3),
+            Recommendation.FUND,
+            "Winter is when the Ustyurt saiga are poached; patrolling "
+            "then, with the inspection, is the right plan. The Alliance has run such teams in Betpak-Dala.",
+        ),
+        (
+            (4, 4, 4, 4, 3),
+            Recommendation.FUND,
+            "Sound and affordable. The second year depends on the first "
+            "winter's results: the report should say what the patrols found.",
+        ),
+        (
+            (4, 3, 4, 4, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "Good, but the plateau is huge: say which wintering areas the teams cover and why.",
+        ),
+    ],
+    "steppe-gazelle": [
+        (
+            (4, 4, 3, 4, 4),
+            Recommendation.FUND,
+            "Water is what keeps the herds in the park; solar pumps are "
+            "a lasting answer, and the park's rangers will maintain them.",
+        ),
+        (
+            (4, 3, 3, 3, 4),
+            Recommendation.FUND_WITH_CHANGES,
+            "The counts should use the park's transects so the results compare with earlier years.",
+        ),
+        ((4, 4, 4, 3, 3), Recommendation.FUND, "A practical project with a clear before and after."),
+    ],
+    "wetland-ural": [
+        (
+            (4, 3, 3, 3, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "Reed fires are the main threat to the delta's "
+            "colonies. The boat should be bought only once the fisheries inspection agrees to joint patrols.",
+        ),
+        ((4, 4, 3, 3, 3), Recommendation.FUND, "Wardens who know the delta and a modest budget."),
+        (
+            (3, 3, 3, 3, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "The village meetings matter more than the patrols; they deserve more of the budget.",
+        ),
+    ],
+    "steppe-kulan": [
+        (
+            (5, 4, 4, 5, 4),
+            Recommendation.FUND,
+            "The first year of a reintroduced herd decides its future; "
+            "tracking it now is exactly right. An experienced team.",
+        ),
+        ((4, 4, 4, 5, 4), Recommendation.FUND, "Collars are fairly priced and the reserve is a partner."),
+        ((4, 4, 3, 4, 4), Recommendation.FUND, "Clear questions, clear method; the range map will be used."),
+    ],
+    "wetland-tengiz": [
+        (
+            (5, 4, 4, 5, 4),
+            Recommendation.FUND,
+            "A count of the Tengiz colony is long overdue; drone counts are the least disturbing method.",
+        ),
+        (
+            (4, 4, 4, 5, 3),
+            Recommendation.FUND,
+            "Training the reserve's inspectors makes the count repeatable.",
+        ),
+        ((4, 5, 4, 4, 4), Recommendation.FUND, "Well designed; the flight protocol is careful."),
+    ],
+    "wetland-biylikol": [
+        (
+            (4, 4, 4, 3, 4),
+            Recommendation.FUND,
+            "A warden from the village is the cheapest protection the "
+            "lake can have, and the festival builds support.",
+        ),
+        ((3, 4, 4, 3, 4), Recommendation.FUND, "Small, local and useful."),
+        (
+            (4, 3, 4, 3, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "The counts need a standard protocol, e.g. the international waterbird census.",
+        ),
+    ],
+    "steppe-mangyshlak": [
+        (
+            (4, 3, 4, 2, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "Worth doing, but the club has never run "
+            "expeditions: the Institute's zoologists must lead the first ones.",
+        ),
+        (
+            (3, 3, 4, 3, 3),
+            Recommendation.FUND,
+            "Cheap counts of a forgotten population, and young people in the field.",
+        ),
+        (
+            (4, 3, 3, 2, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "The club's capacity is the risk; a mentor organisation should be named.",
+        ),
+    ],
+    "wetland-chu": [
+        (
+            (4, 3, 4, 3, 3),
+            Recommendation.FUND,
+            "The floodplain lakes have no protection at all; the wardens live next to them.",
+        ),
+        (
+            (3, 3, 3, 3, 3),
+            Recommendation.FUND_WITH_CHANGES,
+            "The akimat's agreement to the use of the lakes should be in writing.",
+        ),
+        ((4, 3, 3, 3, 3), Recommendation.FUND, "A modest budget for a real gap."),
+    ],
+}
+
 
 def _load_reviewer_profiles(session, officer, users, organisations):
     for email, profile in REVIEWER_PROFILES.items():
@@ -1897,10 +2413,11 @@ def _load_reviewer_profiles(session, officer, users, organisations):
         review_operations.save_profile(session, officer, users[email], data, affiliations)
 
 
-def _review_closed_call(session, officer, call, proposals, closes_at):
-    """Review the closed call as the fund would: reviewers assigned automatically, conflicts declared (one
-    reviewer withdraws and is replaced), reviews scored and submitted. Proposals whose reviews are all in
-    become reviewed; one stays in review, its replacement reviewer's review still a draft.
+def _review_closed_call(session, officer, call, proposals, closes_at, reviews, conflict=None):
+    """Review a closed call as the fund would: reviewers assigned automatically, conflicts declared (with
+    ``conflict``, one reviewer withdraws and is replaced), ``reviews`` scored and submitted. Proposals whose
+    reviews are all in become reviewed; in the leopard call one stays in review, its replacement reviewer's
+    review still a draft.
 
     The operations stamp "now"; the assignments and declarations are dated after the call closed, and the
     reviews are saved and submitted at the instants they carry (``now=``)."""
@@ -1911,11 +2428,13 @@ def _review_closed_call(session, officer, call, proposals, closes_at):
     assigned_at = closes_at + timedelta(days=1, hours=16)
     declared_at = assigned_at + timedelta(days=1)
     run = review_operations.assign_reviewers(session, officer, call)
-    conflicted_key, note = DECLARED_CONFLICT
-    conflicted = proposals[conflicted_key]
-    withdrawing = min(
-        (a for a in run.created if a.proposal_id == conflicted.id), key=lambda assignment: assignment.id
-    )
+    conflicted_key, note = conflict or (None, None)
+    conflicted = proposals.get(conflicted_key)
+    withdrawing = None
+    if conflicted is not None:
+        withdrawing = min(
+            (a for a in run.created if a.proposal_id == conflicted.id), key=lambda assignment: assignment.id
+        )
     for assignment in sorted(run.created, key=lambda assignment: assignment.id):
         assignment.assigned_at = assigned_at
         review_operations.declare_conflict(
@@ -1926,17 +2445,18 @@ def _review_closed_call(session, officer, call, proposals, closes_at):
             note if assignment is withdrawing else None,
         )
         assignment.declared_at = declared_at
-    for assignment in review_operations.active_assignments(session, conflicted):
+    replacements = review_operations.active_assignments(session, conflicted) if conflicted else []
+    for assignment in replacements:
         if assignment.state == AssignmentState.ASSIGNED:  # the replacement
             assignment.assigned_at = declared_at
             review_operations.declare_conflict(session, assignment.reviewer, assignment, False)
             assignment.declared_at = declared_at + timedelta(days=1)
 
     criteria = list(rubric.criteria)
-    for key, reviews in CLOSED_CALL_REVIEWS.items():
+    for key, written in reviews.items():
         assignments = review_operations.active_assignments(session, proposals[key])
         for number, (assignment, (scores, recommendation, comments)) in enumerate(
-            zip(assignments, reviews, strict=True)
+            zip(assignments, written, strict=True)
         ):
             written_at = closes_at + timedelta(days=6 + 3 * number, hours=number - 2)
             scoring.save_review_draft(
@@ -2014,6 +2534,57 @@ LAST_MEETING = {
 #: The next meeting's agenda: (project, recommended amount in tenge, None for the amount requested).
 NEXT_MEETING = [("leopard-talas", None), ("leopard-zhongar", "22000000")]
 
+BOARD_EMAILS = [
+    CHAIR_EMAIL,
+    "board1@ibf.example",
+    "board2@ibf.example",
+    "board3@ibf.example",
+    "board4@ibf.example",
+]
+
+
+def _votes(*, recused=(), abstaining=()):
+    """Every member present approves, except those recused (no vote) and those abstaining."""
+    return {
+        email: VoteChoice.ABSTAIN if email in abstaining else VoteChoice.APPROVE
+        for email in BOARD_EMAILS
+        if email not in recused
+    }
+
+
+#: The meeting more than a year ago that decided the steppe and wetlands call (as LAST_MEETING): every
+#: proposal approved, one with conditions; GRANT_STORIES tells what became of the grants.
+EARLIER_MEETING = {
+    "absent": [],
+    "items": [
+        {
+            "project": "steppe-ustyurt",
+            "recused": {"board1@ibf.example": "Sits on the supervisory board of the Steppe Saiga Alliance."},
+            "votes": _votes(recused=["board1@ibf.example"]),
+            "outcome": DecisionOutcome.APPROVED,
+        },
+        {"project": "steppe-gazelle", "votes": _votes(), "outcome": DecisionOutcome.APPROVED},
+        {"project": "steppe-kulan", "votes": _votes(), "outcome": DecisionOutcome.APPROVED},
+        {
+            "project": "steppe-mangyshlak",
+            "votes": _votes(abstaining=["board3@ibf.example"]),
+            "outcome": DecisionOutcome.APPROVED,
+        },
+        {"project": "wetland-tengiz", "votes": _votes(), "outcome": DecisionOutcome.APPROVED},
+        {
+            "project": "wetland-ural",
+            "conditions": "The boat is bought only once the fisheries inspection agrees to joint patrols.",
+            "votes": _votes(abstaining=["board3@ibf.example"]),
+            "outcome": DecisionOutcome.APPROVED_WITH_CONDITIONS,
+        },
+        {"project": "wetland-biylikol", "votes": _votes(), "outcome": DecisionOutcome.APPROVED},
+        {"project": "wetland-chu", "votes": _votes(), "outcome": DecisionOutcome.APPROVED},
+    ],
+}
+
+#: How many months before the first of this month the earlier meeting was held (on the 9th).
+EARLIER_MEETING_MONTHS = 15
+
 
 def _money(amount, proposal):
     return None if amount is None else Money.from_decimal(amount, proposal.currency)
@@ -2023,10 +2594,11 @@ def _meeting_title(day):
     return f"Board meeting, {calendar.month_name[day.month]} {day.year}"
 
 
-def _hold_board_meetings(session, users, proposals, today):
-    """The board's rules, last month's meeting (held, decided and closed, with its minutes) and next
-    month's (scheduled, with its agenda), all through the board's operations with the officer as the
-    secretary."""
+def _hold_board_meetings(session, users, proposals, today, references):
+    """The board's rules, the meeting that decided the steppe and wetlands call more than a year ago and
+    last month's meeting (held, decided and closed, with their minutes; what became of their grants after
+    each), and next month's (scheduled, with its agenda), all through the board's operations with the
+    officer as the secretary."""
     officer = users[OFFICER_EMAIL]
     board_operations.update_board_settings(
         session,
@@ -2039,7 +2611,13 @@ def _hold_board_meetings(session, users, proposals, today):
         minutes_name_votes=True,
     )
     first_of_month = today.replace(day=1)
-    _hold_last_meeting(session, officer, users, proposals, first_of_month - timedelta(days=4))
+    earlier_day = _add_months(first_of_month, -EARLIER_MEETING_MONTHS) + timedelta(days=8)
+    _hold_meeting(session, officer, users, proposals, earlier_day, EARLIER_MEETING, "more than a year ago")
+    keys = [item["project"] for item in EARLIER_MEETING["items"]]
+    _tell_grant_stories(session, users, proposals, keys, today, references)
+    _hold_meeting(session, officer, users, proposals, first_of_month - timedelta(days=4), LAST_MEETING)
+    keys = [item["project"] for item in LAST_MEETING["items"] if item["outcome"] in APPROVING]
+    _tell_grant_stories(session, users, proposals, keys, today, references)
     next_day = _add_months(first_of_month, 1) + timedelta(days=11)
     meeting = board_operations.schedule_meeting(
         session,
@@ -2053,7 +2631,9 @@ def _hold_board_meetings(session, users, proposals, today):
         board_operations.add_to_agenda(session, officer, meeting, proposal, _money(amount, proposal))
 
 
-def _hold_last_meeting(session, officer, users, proposals, day):
+def _hold_meeting(session, officer, users, proposals, day, spec, held_when="last month"):
+    """Hold the meeting ``spec`` (LAST_MEETING, EARLIER_MEETING) on ``day``: agenda, attendance, recusals,
+    votes and decisions; dated back, then closed with its minutes."""
     held_at = _instant(day, 10)
     meeting = board_operations.schedule_meeting(
         session,
@@ -2063,41 +2643,42 @@ def _hold_last_meeting(session, officer, users, proposals, day):
         location="Astana, the fund's office",
     )
     items = []
-    for spec in LAST_MEETING["items"]:
-        proposal = proposals[spec["project"]]
+    for item_spec in spec["items"]:
+        proposal = proposals[item_spec["project"]]
         item = board_operations.add_to_agenda(
             session,
             officer,
             meeting,
             proposal,
-            _money(spec.get("amount"), proposal),
-            conditions=spec.get("conditions", ""),
+            _money(item_spec.get("amount"), proposal),
+            conditions=item_spec.get("conditions", ""),
         )
-        items.append((item, spec))
+        items.append((item, item_spec))
     board_operations.open_meeting(session, officer, meeting)
     for member in board_operations.board_members(session):
-        present = member.email not in LAST_MEETING["absent"]
+        present = member.email not in spec["absent"]
         board_operations.record_attendance(session, officer, meeting, member, present)
-    for number, (item, spec) in enumerate(items):
-        for email, note in spec.get("recused", {}).items():
+    for number, (item, item_spec) in enumerate(items):
+        for email, note in item_spec.get("recused", {}).items():
             board_operations.declare_board_conflict(session, users[email], item, note)
-        for email, choice in spec.get("votes", {}).items():
+        for email, choice in item_spec.get("votes", {}).items():
             board_operations.cast_vote(session, officer, item, users[email], choice)
         board_operations.decide_item(
             session,
             officer,
             item,
-            outcome_request=spec["outcome"],
-            reason=spec.get("reason", ""),
+            outcome_request=item_spec["outcome"],
+            reason=item_spec.get("reason", ""),
             now=held_at + timedelta(minutes=20 * (number + 1)),
         )
-    _date_back_meeting(session, meeting, held_at)
-    board_operations.close_meeting(session, officer, meeting, now=held_at + timedelta(hours=2, minutes=30))
+    _date_back_meeting(session, meeting, held_at, held_when)
+    closed_at = held_at + timedelta(minutes=20 * len(items) + 30)
+    board_operations.close_meeting(session, officer, meeting, now=closed_at)
     return meeting
 
 
-def _date_back_meeting(session, meeting, held_at):
-    """Give the meeting held last month its real times (the operations stamp "now"), and say so in the
+def _date_back_meeting(session, meeting, held_at, held_when="last month"):
+    """Give a meeting held in the past its real times (the operations stamp "now"), and say so in the
     audit log, before it is closed and its minutes are rendered."""
     before = {"opened_at": meeting.opened_at.isoformat()}
     meeting.opened_at = held_at
@@ -2114,8 +2695,522 @@ def _date_back_meeting(session, meeting, held_at):
         meeting,
         "meeting.demo_dated_back",
         before=before,
-        after={"opened_at": held_at.isoformat(), "why": "demo data: the meeting was held last month"},
+        after={"opened_at": held_at.isoformat(), "why": f"demo data: the meeting was held {held_when}"},
     )
+    session.flush()
+
+
+# -- funding pools --------------------------------------------------------------------------------------
+
+#: The fund's funding pools and the money received into them before the board meetings: code -> name,
+#: restriction, the theme (THEME) or call key (CALL) it is restricted to, and its receipts (months before
+#: the first of this month, day of that month, amount in tenge, from whom, the finance officer recording
+#: it). Approvals draw from the most specific pool: the leopard call's from LEOPARD, the steppe proposals
+#: from STEPPE, the wetlands ones (no pool of their own) from GENERAL; SEAL waits for the Caspian call.
+POOLS = {
+    "GENERAL": {
+        "name": "General fund (unrestricted)",
+        "restriction": Restriction.UNRESTRICTED,
+        "receipts": [
+            (20, 12, "55000000", "Founders' annual contribution", "finance@ibf.example"),
+            (7, 15, "20000000", "Founders' annual contribution", "finance2@ibf.example"),
+            (1, 9, "10000000", "Corporate partners' contributions", "finance@ibf.example"),
+        ],
+    },
+    "STEPPE": {
+        "name": "Steppe ungulates programme",
+        "restriction": Restriction.THEME,
+        "theme": "steppe_ungulates",
+        "receipts": [
+            (18, 20, "60000000", "Steppe conservation trust, grant for two years", "finance@ibf.example"),
+            (6, 3, "25000000", "Steppe conservation trust, second instalment", "finance2@ibf.example"),
+        ],
+    },
+    "SEAL": {
+        "name": "Caspian seal programme",
+        "restriction": Restriction.THEME,
+        "theme": "marine_mammals",
+        "receipts": [
+            (11, 24, "35000000", "Caspian coast partnership", "finance@ibf.example"),
+            (4, 8, "25000000", "Caspian coast partnership, second instalment", "finance@ibf.example"),
+        ],
+    },
+    "LEOPARD": {
+        "name": "Snow leopard corridors appeal",
+        "restriction": Restriction.CALL,
+        "call": "leopard",
+        "receipts": [
+            (9, 17, "40000000", "Snow leopard appeal: international donors", "finance2@ibf.example"),
+            (3, 5, "30000000", "Snow leopard appeal: individual donors", "finance@ibf.example"),
+        ],
+    },
+}
+
+
+class _BankReferences:
+    """The bank's references of the demo's payments in (receipts, refunds) and out (releases), numbered by
+    direction and year in the order they are recorded: KZ-IN-2026-0241, KZ-OUT-2025-0282."""
+
+    def __init__(self):
+        self.last = {}
+
+    def next(self, direction, day):
+        key = (direction, day.year)
+        self.last[key] = self.last.get(key, 200) + 41
+        return f"KZ-{direction}-{day.year}-{self.last[key]:04d}"
+
+
+def _pool_receipts(today):
+    """Every receipt of POOLS as (value date, pool code, amount, description, finance officer), oldest
+    first."""
+    first_of_month = today.replace(day=1)
+    return sorted(
+        (_add_months(first_of_month, -months) + timedelta(days=day - 1), code, amount, source, email)
+        for code, pool in POOLS.items()
+        for months, day, amount, source, email in pool["receipts"]
+    )
+
+
+def _load_pools(session, users, calls, today, references):
+    """Create the pools and record the money they received, as the finance officers would."""
+    pools = {}
+    for code, spec in POOLS.items():
+        pools[code] = pool_operations.create_pool(
+            session,
+            users["finance@ibf.example"],
+            code=code,
+            name=spec["name"],
+            currency="KZT",
+            restriction=spec["restriction"],
+            theme=spec.get("theme"),
+            call=calls[spec["call"]][0] if "call" in spec else None,
+        )
+    for value_date, code, amount, source, email in _pool_receipts(today):
+        pool_operations.receive_funds(
+            session,
+            users[email],
+            pools[code],
+            Money.from_decimal(amount, "KZT"),
+            value_date=value_date,
+            bank_reference=references.next("IN", value_date),
+            description=source,
+        )
+    return pools
+
+
+# -- grants ---------------------------------------------------------------------------------------------
+
+#: Who signs agreements for the fund.
+FUND_SIGNATORY = "Aigerim Nurlanovna, Executive Director"
+#: The finance officers: one approves a tranche, the other releases it (four eyes).
+APPROVER_EMAIL = "finance@ibf.example"
+RELEASER_EMAIL = "finance2@ibf.example"
+
+#: What became of each grant the board approved, step by step: ``(day, step, *arguments)``. Days count
+#: from the project's start (negative: before it) or, with ``"from": "decided"``, from the board's
+#: decision (never later than today); None is today. Steps run through the grant operations in order, as
+#: the people would: the officer signs, cancels, suspends, terminates, closes and reviews reports; the
+#: organisation's manager writes them (REPORTS); finance@ approves tranches, finance2@ releases them and
+#: finance@ records refunds. The instants the operations stamp are then given the story's days.
+#: leopard-community-rangers has no story: its agreement waits for the board's condition to be met.
+GRANT_STORIES = {
+    # Active: tranche 1 paid, progress report 1 accepted, tranche 2 approved and waiting for its release.
+    "steppe-ustyurt": {
+        "steps": [
+            (-12, "sign"),
+            (2, "approve", 1),
+            (4, "release", 1),
+            (372, "submit", 1),
+            (380, "accept", 1, "A clear report; the incident protocols and the patrol maps are convincing."),
+            (386, "approve", 2),
+        ],
+    },
+    # Active: tranche 1 paid; progress report 1 is overdue (the grantee has started a draft).
+    "steppe-gazelle": {
+        "steps": [(-11, "sign"), (4, "approve", 1), (7, "release", 1), (350, "draft", 1)],
+    },
+    # Suspended: progress report 1 sent back for changes, the grant suspended until they are made.
+    "wetland-ural": {
+        "steps": [
+            (-9, "sign"),
+            (2, "approve", 1),
+            (5, "release", 1),
+            (372, "submit", 1),
+            (
+                384,
+                "changes",
+                1,
+                "The budget funds one boat; a second one was bought without the fund's agreement, with money "
+                "from the wardens' and the patrols' lines. Send the purchase documents, and revise the "
+                "financial report with a plan to restore the patrols.",
+            ),
+            (
+                395,
+                "suspend",
+                "Suspended until the purchase of a second boat, made without the fund's agreement, is "
+                "documented and progress report 1 is revised.",
+            ),
+        ],
+    },
+    # Active: both tranches so far paid, the final report submitted and waiting for the officer.
+    "steppe-kulan": {
+        "steps": [
+            (-10, "sign"),
+            (2, "approve", 1),
+            (5, "release", 1),
+            (189, "submit", 1),
+            (197, "accept", 1, ""),
+            (200, "approve", 2),
+            (203, "release", 2),
+            (385, "submit", 2),
+        ],
+    },
+    # Completed: the final report accepted; the last tranche is due for approval.
+    "wetland-tengiz": {
+        "steps": [
+            (-12, "sign"),
+            (3, "approve", 1),
+            (6, "release", 1),
+            (190, "submit", 1),
+            (196, "accept", 1, "Thank you: the first drone counts are excellent."),
+            (199, "approve", 2),
+            (202, "release", 2),
+            (380, "submit", 2),
+            (395, "accept", 2, "The count report is accepted; the reserve has the method."),
+        ],
+    },
+    # Closed: the project spent less than its grant; the last tranche was cancelled and the rest of the
+    # commitment went back to the pool at closure.
+    "wetland-biylikol": {
+        "steps": [
+            (-10, "sign"),
+            (2, "approve", 1),
+            (5, "release", 1),
+            (188, "submit", 1),
+            (194, "accept", 1, ""),
+            (197, "approve", 2),
+            (200, "release", 2),
+            (372, "submit", 2),
+            (
+                380,
+                "cancel_tranche",
+                3,
+                "The final financial report shows 1,600,000 tenge of the grant unspent (the akimat lent its "
+                "boat, and the counts cost less): the last tranche is not paid.",
+            ),
+            (381, "accept", 2, "Accepted, with thanks to the warden and the schools."),
+            (None, "close"),
+        ],
+    },
+    # Terminated: the club stopped the counts; the fund ended the grant and the club refunded the unspent.
+    "steppe-mangyshlak": {
+        "steps": [
+            (-8, "sign"),
+            (3, "approve", 1),
+            (6, "release", 1),
+            (
+                250,
+                "terminate",
+                "The club's coordinator left and no expedition has gone out since the spring; the club asked "
+                "the fund to end the grant.",
+            ),
+            (280, "refund", "1150000"),
+        ],
+    },
+    # Cancelled: never signed.
+    "wetland-chu": {
+        "from": "decided",
+        "steps": [
+            (
+                40,
+                "cancel",
+                "The district akimat leased the floodplain lakes to a fish farm before the agreement was "
+                "signed; the union withdrew, as the project can no longer be done there.",
+            )
+        ],
+    },
+    # Active since this month: signed after last month's meeting; its first tranche is paid at the start.
+    "leopard-camera-traps": {"from": "decided", "steps": [(12, "sign")]},
+}
+
+#: What the grantees wrote in their reports, by (project, report number): the narrative, a value (and a
+#: comment) per logframe indicator, the amount spent per budget line up to the end of the period, with
+#: an explanation where it differs from the budget by more than the fund's threshold, and a photo.
+REPORTS = {
+    ("steppe-ustyurt", 1): {
+        "narrative": "Both teams patrolled the wintering areas of the plateau's western edge from November "
+        "to March, 96 patrols in all, always with a state inspector. Eleven poaching cases went to the "
+        "inspection; four are in court. The saiga wintered in larger herds than last year.",
+        "indicators": [
+            ("410000", "Both wintering areas patrolled every week."),
+            ("11", "Eleven protocols; four cases in court."),
+        ],
+        "spend": [
+            ("6600000", "Rangers are paid for the winter months they patrol, as planned for year one."),
+            ("0", "Second-year stipends are paid from month 13."),
+            ("2120000", ""),
+            ("880000", "All equipment was bought before the first winter."),
+        ],
+        "photo": ("steppe", "Rangers and an inspector on the plateau's edge in January"),
+    },
+    ("steppe-gazelle", 1): {
+        # A draft the grantee has not finished.
+        "narrative": "Three of the four pumps work since May; the fourth spring needs a deeper well.",
+        "indicators": [("", ""), ("3", "")],
+        "spend": [],
+    },
+    ("wetland-ural", 1): {
+        "narrative": "The wardens patrolled the delta from June; six reed fires were put out early. The "
+        "first boat could not reach the eastern channels, so we bought a second, smaller one.",
+        "indicators": [("21000", "Patrols only from June."), ("6", "Six fires put out early.")],
+        "spend": [
+            ("1620000", "One warden post was vacant for five months."),
+            ("5100000", "A second, smaller boat (1,500,000 tenge) was bought for the eastern channels."),
+            ("360000", "Fewer patrols while the second boat was fitted out."),
+            ("120000", "Two of the eight meetings were held; the rest are planned for the winter."),
+        ],
+        "photo": ("water", "The second boat in the eastern channels"),
+    },
+    ("steppe-kulan", 1): {
+        "narrative": "Eight kulan were collared in the reserve in the first month. The herd stayed within 40 "
+        "kilometres of the release site through the spring, using two springs and the old wells.",
+        "indicators": [("8", "All eight collars transmit."), ("41", "Spring count from the air.")],
+        "spend": [
+            ("5200000", "All eight collars were bought and fitted in the first month, as planned."),
+            ("1700000", "Two of six expeditions made; the others follow the herd's autumn move."),
+            ("510000", "The analyst started in month four."),
+        ],
+        "photo": ("steppe", "A collared kulan mare in the Turgay steppe"),
+    },
+    ("steppe-kulan", 2): {
+        "narrative": "The herd settled in a range of 1,800 square kilometres around the release site and "
+        "crossed the reserve's boundary only in winter. The range map and our advice on the protected zone "
+        "are attached to the report for the reserve.",
+        "indicators": [("8", "Seven collars still transmit."), ("46", "Autumn count: five foals.")],
+        "spend": "as budgeted",
+        "photo": ("steppe", "The kulan herd at the old well, autumn"),
+    },
+    ("wetland-tengiz", 1): {
+        "narrative": "Two expeditions counted the colony at the start of the breeding season; the drone "
+        "flights caused no disturbance at 60 metres. The reserve's inspectors joined both.",
+        "indicators": [("0", "The colony is counted at the peak, in the second half."), ("6", "")],
+        "spend": [
+            ("3500000", ""),
+            ("2600000", "The drone and cameras were bought before the first expedition."),
+            ("2000000", ""),
+        ],
+        "photo": ("water", "Flamingos on Lake Tengiz from the drone"),
+    },
+    ("wetland-tengiz", 2): {
+        "narrative": "At the peak of the season the colony held about 31,000 birds on two islands; breeding "
+        "success was good in a year of high water. Ten inspectors can now run the count themselves.",
+        "indicators": [("31000", "Peak count, two islands."), ("10", "Ten inspectors trained.")],
+        "spend": "as budgeted",
+        "photo": ("water", "The breeding islands of Lake Tengiz"),
+    },
+    ("wetland-biylikol", 1): {
+        "narrative": "The warden counted the lake every month; spring shooting stopped after two joint raids "
+        "with the hunting inspection. Migration peaked in April with 14,000 ducks and waders.",
+        "indicators": [("14000", "April peak."), ("0", "The festival is in the spring.")],
+        "spend": [
+            ("900000", ""),
+            ("1400000", ""),
+            ("600000", "The akimat lent its boat: only the telescope and jackets were bought."),
+            ("300000", "The festival takes place in the spring."),
+        ],
+        "photo": ("water", "Ducks on Lake Biylikol in April"),
+    },
+    ("wetland-biylikol", 2): {
+        "narrative": "A year of monthly counts is complete and the lake had no spring shooting. 320 pupils "
+        "came to the bird festival. The project cost less than planned: the akimat lent its boat.",
+        "indicators": [("19500", "Highest monthly count."), ("320", "Pupils at the festival.")],
+        "spend": [
+            ("1800000", ""),
+            ("2400000", "Three counts were made with the akimat's boat and car, at no cost."),
+            ("600000", "The akimat lent its boat; no boat was bought."),
+            ("1600000", ""),
+        ],
+        "photo": ("water", "The bird festival on the shore of Biylikol"),
+    },
+}
+
+
+def demo_photo(scene, width=240, height=160):
+    """A small PNG standing in for a field photo: a sky over the steppe (``scene`` "steppe") or over water
+    ("water"), drawn row by row (no imaging library needed)."""
+    horizon = height * 3 // 5
+    ground = (196, 170, 110) if scene == "steppe" else (52, 98, 140)
+    rows = []
+    for y in range(height):
+        if y < horizon:
+            shade = y * 90 // horizon
+            colour = (110 + shade, 160 + shade // 2, 230)
+        else:
+            depth = (y - horizon) * 50 // (height - horizon)
+            colour = tuple(max(0, channel - depth) for channel in ground)
+        rows.append(b"\x00" + bytes(colour) * width)
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _grant_of(session, proposal):
+    return session.scalar(select(Grant).where(Grant.proposal_id == proposal.id))
+
+
+def _write_report(session, grantee, report, content, written_at):
+    """The grantee's draft of ``report`` from REPORTS (values, spending, a photo), saved as they would."""
+    rows = reporting.report_form_rows(report)
+    currency = report.grant.currency
+    if content["spend"] == "as budgeted":
+        spend = {row.position: (row.expected, "") for row in rows.spend}
+    else:
+        spend = {
+            row.position: (Money.from_decimal(amount, currency), explanation)
+            for row, (amount, explanation) in zip(
+                rows.spend[: len(content["spend"])], content["spend"], strict=True
+            )
+        }
+    reporting.save_report(
+        session,
+        grantee,
+        report,
+        narrative=content["narrative"],
+        indicator_values=dict(enumerate(content["indicators"])),
+        spend=spend,
+    )
+    if content.get("photo"):
+        scene, caption = content["photo"]
+        upload = _upload(demo_photo(scene), f"report-{report.number}-photo.png", "image/png")
+        added = reporting.add_report_file(
+            session, grantee, report, upload, kind=ReportFileKind.PHOTO, caption=caption
+        )
+        added.created_at = written_at
+        added.stored_file.created_at = written_at
+
+
+def _sign(session, officer, grant, day):
+    grantee = grant.organisation.memberships[0].user
+    decided_on = to_local(grant.agenda_item.decided_at).date()
+    signed_copy = document_pdf(
+        f"Grant agreement {grant.reference}, signed",
+        [
+            f'"{grant.title}"',
+            f"Grantee: {grant.organisation.name_en}, signed by {grantee.full_name}.",
+            f"For the fund: {FUND_SIGNATORY}.",
+            f"Amount: {grant.amount.format()}. (Demo document: a scan of the signed agreement.)",
+        ],
+    )
+    grant_operations.sign_grant(
+        session,
+        officer,
+        grant,
+        grantee_signatory=grantee.full_name,
+        grantee_signed_on=max(decided_on, day - timedelta(days=2)),
+        fund_signatory=FUND_SIGNATORY,
+        fund_signed_on=day,
+        signed_copy=_upload(signed_copy, f"{grant.reference}-signed.pdf", "application/pdf"),
+    )
+    grant.activated_at = _instant(day, 16)
+
+
+def _run_story(session, users, grant, key, story, today, references):
+    """Take ``grant`` through its story (GRANT_STORIES), dating what the operations stamp."""
+    officer = users[OFFICER_EMAIL]
+    approver, releaser = users[APPROVER_EMAIL], users[RELEASER_EMAIL]
+    grantee = grant.organisation.memberships[0].user
+    from_decision = story.get("from") == "decided"
+    anchor = to_local(grant.agenda_item.decided_at).date() if from_decision else grant.start_date
+    for offset, step, *arguments in story["steps"]:
+        day = today if offset is None else anchor + timedelta(days=offset)
+        if from_decision:
+            day = min(day, today)
+        if day > today:  # pragma: no cover - a mistake in the stories above
+            raise ValueError(f"the story of {key} reaches {day}, after today")
+        if step == "sign":
+            _sign(session, officer, grant, day)
+        elif step == "approve":
+            tranche = grant.tranches[arguments[0] - 1]
+            grant_operations.approve_tranche(session, approver, tranche, bank_details_checked=True)
+            tranche.approved_at = _instant(day, 11)
+        elif step == "release":
+            tranche = grant.tranches[arguments[0] - 1]
+            grant_operations.release_tranche(
+                session,
+                releaser,
+                tranche,
+                paid_on=day,
+                bank_reference=references.next("OUT", day),
+                idempotency_key=f"demo-release-{grant.reference}-{tranche.number}",
+            )
+            tranche.released_at = _instant(day, 15)
+        elif step in ("draft", "submit"):
+            report = grant.reports[arguments[0] - 1]
+            written_at = _instant(day, 17)
+            _write_report(session, grantee, report, REPORTS[(key, report.number)], written_at)
+            if step == "submit":
+                reporting.submit_report(session, grantee, report)
+                report.submitted_at = written_at
+            report.updated_at = written_at
+        elif step in ("accept", "changes"):
+            report = grant.reports[arguments[0] - 1]
+            if step == "accept":
+                reporting.accept_report(session, officer, report, arguments[1])
+            else:
+                reporting.request_changes(session, officer, report, arguments[1])
+            report.reviewed_at = report.updated_at = _instant(day, 12)
+        elif step == "cancel_tranche":
+            number, reason = arguments
+            grant_operations.cancel_tranche(session, officer, grant.tranches[number - 1], reason)
+        elif step == "suspend":
+            grant_operations.suspend_grant(session, officer, grant, arguments[0])
+        elif step == "terminate":
+            grant_operations.terminate_grant(session, officer, grant, arguments[0])
+        elif step == "cancel":
+            grant_operations.cancel_grant(session, officer, grant, arguments[0])
+        elif step == "refund":
+            grant_operations.record_refund(
+                session,
+                approver,
+                grant,
+                Money.from_decimal(arguments[0], grant.currency),
+                value_date=day,
+                bank_reference=references.next("IN", day),
+            )
+        elif step == "close":
+            grant_operations.close_grant(session, officer, grant)
+        else:  # pragma: no cover - a mistake in the stories above
+            raise ValueError(step)
+
+
+def _tell_grant_stories(session, users, proposals, keys, today, references):
+    """Run the stories of the grants of ``keys``; then give each grant the instant it was created (the
+    board's decision) and say in the audit log that the demo dated it all back."""
+    for key in keys:
+        grant = _grant_of(session, proposals[key])
+        if key in GRANT_STORIES:
+            _run_story(session, users, grant, key, GRANT_STORIES[key], today, references)
+        before = {"created_at": grant.created_at.isoformat()}
+        grant.created_at = grant.agenda_item.decided_at
+        record_event(
+            session,
+            None,
+            grant,
+            "grant.demo_dated_back",
+            before=before,
+            after={
+                "created_at": grant.created_at.isoformat(),
+                "why": "demo data: signatures, approvals, releases and reports carry the days they happened",
+            },
+        )
     session.flush()
 
 
@@ -2131,10 +3226,16 @@ def seed_demo(session, force=False):
     calls = _create_calls(session, officer, today, now)
     for call, _closes_at in calls.values():
         review_operations.start_rubric(session, officer, call)
+    references = _BankReferences()
+    _load_pools(session, users, calls, today, references)
     _load_reviewer_profiles(session, officer, users, organisations)
     proposals = _load_proposals(session, organisations, calls, officer, today, now)
+    earlier, earlier_closes = calls["steppe-wetlands"]
+    _review_closed_call(session, officer, earlier, proposals, earlier_closes, EARLIER_CALL_REVIEWS)
     leopard, leopard_closes = calls["leopard"]
-    _review_closed_call(session, officer, leopard, proposals, leopard_closes)
-    _hold_board_meetings(session, users, proposals, today)
+    _review_closed_call(
+        session, officer, leopard, proposals, leopard_closes, CLOSED_CALL_REVIEWS, DECLARED_CONFLICT
+    )
+    _hold_board_meetings(session, users, proposals, today, references)
     session.flush()
     return demo_logins()

@@ -65,6 +65,21 @@ BOARD_404 = [302, 403, 403, 403, 404, 404, 403, 403]
 SECRETARY = [302, 403, 403, 403, 403, 200, 403, 403]
 BOARD_SETTINGS = [302, 403, 403, 403, 403, 200, 403, 200]
 
+#: A grant's pages: its organisation's members and fund staff; to everyone else it does not exist.
+GRANT_READERS = [302, 200, 404, 404, 404, 200, 200, 200]
+#: A grant of another organisation (awaiting signature): fund staff only.
+GRANT_STAFF = [302, 404, 404, 404, 404, 200, 200, 200]
+GRANT_MISSING = [302, 404, 404, 404, 404, 404, 404, 404]
+#: What programme officers do to a grant (schedule, signatures).
+GRANT_OFFICERS = [302, 403, 403, 403, 403, 200, 403, 403]
+#: What finance officers do to a grant (release, refund).
+GRANT_FINANCE = [302, 403, 403, 403, 403, 403, 200, 403]
+#: The finance pages: finance officers, and admins (who record receipts until donors are recorded).
+FINANCE = [302, 403, 403, 403, 403, 403, 200, 200]
+FINANCE_404 = [302, 403, 403, 403, 403, 403, 404, 404]
+#: Payments show bank details: finance officers only.
+PAYMENTS = [302, 403, 403, 403, 403, 403, 200, 403]
+
 # url template -> expected status per person (same order as PEOPLE)
 ROUTES = {
     "/": EVERYONE,
@@ -198,6 +213,50 @@ ROUTES = {
     "/board/meetings/{meeting}/items/{item}/conflict": NOT_ALLOWED,
     "/board/meetings/{meeting}/items/{item}/vote": NOT_ALLOWED,
     "/board/meetings/{meeting}/items/{item}/decide": NOT_ALLOWED,
+    # -- grants, tranches and grantee reports ----------------------------------------------------------------
+    "/grants": [302, 200, 200, 403, 403, 200, 200, 200],
+    "/grants/{grant}": GRANT_READERS,
+    "/grants/IBF-1999-9999": GRANT_MISSING,
+    "/grants/{unsigned_grant}": GRANT_STAFF,
+    "/grants/{grant}/agreement.pdf": GRANT_READERS,
+    "/grants/{grant}/schedule": GRANT_OFFICERS,
+    "/grants/{unsigned_grant}/schedule": GRANT_OFFICERS,
+    "/grants/{grant}/sign": GRANT_OFFICERS,
+    "/grants/{unsigned_grant}/sign": GRANT_OFFICERS,
+    "/grants/{grant}/signed-copy": GRANT_READERS,
+    "/grants/{unsigned_grant}/signed-copy": GRANT_MISSING,
+    "/grants/{grant}/refund": GRANT_FINANCE,
+    "/grants/{grant}/tranches/1/release": GRANT_FINANCE,
+    "/grants/{grant}/tranches/9/release": [302, 403, 403, 403, 403, 403, 404, 403],
+    "/grants/{grant}/cancel": NOT_ALLOWED,
+    "/grants/{grant}/close": NOT_ALLOWED,
+    "/grants/{grant}/complete": NOT_ALLOWED,
+    "/grants/{grant}/resume": NOT_ALLOWED,
+    "/grants/{grant}/suspend": NOT_ALLOWED,
+    "/grants/{grant}/terminate": NOT_ALLOWED,
+    "/grants/{grant}/tranches/1/approve": NOT_ALLOWED,
+    "/grants/{grant}/tranches/1/cancel": NOT_ALLOWED,
+    "/grants/{grant}/tranches/1/withdraw-approval": NOT_ALLOWED,
+    "/grants/{grant}/reports/1": GRANT_READERS,
+    "/grants/{grant}/reports/9": GRANT_MISSING,
+    "/grants/{grant}/reports/1/accept": NOT_ALLOWED,
+    "/grants/{grant}/reports/1/files": NOT_ALLOWED,
+    "/grants/{grant}/reports/1/files/{report_file}": GRANT_READERS,
+    "/grants/{grant}/reports/1/files/999999": GRANT_MISSING,
+    "/grants/{grant}/reports/1/files/{report_file}/remove": NOT_ALLOWED,
+    "/grants/{grant}/reports/1/request-changes": NOT_ALLOWED,
+    "/grants/{grant}/reports/1/submit": NOT_ALLOWED,
+    # -- the ledger and payments, for finance officers -------------------------------------------------------
+    "/finance/pools": FINANCE,
+    "/finance/pools/new": FINANCE,
+    "/finance/pools/{pool}": FINANCE,
+    "/finance/pools/NO-SUCH-POOL": FINANCE_404,
+    "/finance/pools/{pool}/receive": FINANCE,
+    "/finance/ledger": FINANCE,
+    "/finance/ledger/1/reverse": NOT_ALLOWED,
+    "/finance/payments": PAYMENTS,
+    "/finance/payments.csv": PAYMENTS,
+    "/finance/payments.xml?execution_date=2099-01-05": PAYMENTS,
 }
 
 
@@ -263,11 +322,13 @@ def people(db):
     other = make_proposal(call=call, organisation=outsider.primary_organisation, created_by=outsider)
     other_attachment = add_attachment(db.session, outsider, other, "other", _pdf("other.pdf"))
     reviews = _reviews(everyone["reviewer"])
+    grants = _grants(db, applicant)  # before the board: its factories make a board of their own
     board = _board(db, everyone)
     db.session.commit()
     ids = {
         **reviews,
         **board,
+        **grants,
         "reviewer": everyone["reviewer"].id,
         "org": applicant.primary_organisation.id,
         "user": applicant.id,
@@ -329,6 +390,32 @@ def _board(db, everyone):
     return {"meeting": meeting.reference, "item": item.id, "closed_meeting": closed.reference}
 
 
+def _grants(db, applicant):
+    """An active grant of the applicant's organisation (its first tranche approved, its first report with a
+    photo), one awaiting signature, and a pool."""
+    from fundapp.disbursements import operations, reporting
+    from tests.core.sample_files import png_bytes
+    from tests.disbursements.factories import days_ago, make_finance_officer, make_grant
+
+    active = make_grant(
+        active=True, start=days_ago(400), end=days_ago(10), organisation=applicant.primary_organisation
+    )
+    operations.approve_tranche(
+        db.session, make_finance_officer(), active.tranches[0], bank_details_checked=True
+    )
+    photo = reporting.add_report_file(
+        db.session, applicant, active.reports[0], FileStorage(io.BytesIO(png_bytes()), filename="seal.png")
+    )
+    unsigned = make_grant()
+    return {
+        "grant": active.reference,
+        "unsigned_grant": unsigned.reference,
+        "report_file": photo.id,
+        "pool": active.pool.code,
+        "entry": active.pool.account_id,
+    }
+
+
 @pytest.mark.parametrize("url", list(ROUTES))
 def test_every_route_answers_each_role_as_expected(app, client, db, people, url):
     everyone, ids = people
@@ -344,7 +431,8 @@ def test_every_route_answers_each_role_as_expected(app, client, db, people, url)
     assert dict(zip(PEOPLE, seen, strict=True)) == dict(zip(PEOPLE, ROUTES[url], strict=True))
 
 
-#: Blueprints every route of which must be in ROUTES: the applications, reviews and board modules.
+#: Blueprints every route of which must be in ROUTES: the applications, reviews, board and disbursements
+#: modules.
 GUARDED_BLUEPRINTS = (
     "calls",
     "proposals",
@@ -354,6 +442,9 @@ GUARDED_BLUEPRINTS = (
     "reviewing",
     "ranking",
     "board",
+    "grants",
+    "grant_reports",
+    "finance",
 )
 
 

@@ -1,6 +1,7 @@
-"""``fundapp seed-demo``: calls in each state, proposals in every state of the workflow, the closed call's
-reviews and the board meetings that decide it, all made through the operations (versions and minutes with
-their PDFs, an intact audit chain), counted by ``fundapp summary``.
+"""``fundapp seed-demo``: calls in each state, proposals in every state of the workflow, the closed calls'
+reviews and the board meetings that decide them, funding pools, grants in every state with their tranches,
+reports and ledger, all made through the operations (versions and minutes with their PDFs, an intact audit
+chain, a ledger that holds), counted by ``fundapp summary``.
 
 Seeding renders a PDF per submission, so it runs once for the module, in a transaction rolled back at the
 end (as the ``db`` fixture does for one test).
@@ -36,7 +37,31 @@ from fundapp.core.db import utcnow
 from fundapp.core.formatting import fund_timezone
 from fundapp.core.mail import OutboxMessage
 from fundapp.core.storage import stored_bytes
-from fundapp.demo import DEMO_PASSWORD, OFFICER_EMAIL, PROJECTS, REVIEWER_PROFILES
+from fundapp.demo import (
+    APPROVER_EMAIL,
+    DEMO_PASSWORD,
+    GRANT_STORIES,
+    OFFICER_EMAIL,
+    POOLS,
+    PROJECTS,
+    RELEASER_EMAIL,
+    REPORTS,
+    REVIEWER_PROFILES,
+)
+from fundapp.disbursements import ledger
+from fundapp.disbursements import reporting as grant_reporting
+from fundapp.disbursements.models import (
+    EntryKind,
+    FundingPool,
+    Grant,
+    GrantReport,
+    GrantState,
+    JournalEntry,
+    ReportFileKind,
+    ReportState,
+    Tranche,
+    TrancheState,
+)
 from fundapp.extensions import db as _db
 from fundapp.extensions import limiter
 from fundapp.reviews import operations as review_operations
@@ -96,6 +121,7 @@ def test_calls_are_published_closed_and_draft(session):
     assert calls["Saiga and steppe ungulates"].state == CallState.PUBLISHED
     assert calls["Saiga and steppe ungulates"].is_two_stage and calls["Saiga and steppe ungulates"].is_open()
     assert calls["Snow leopard corridors"].state == CallState.CLOSED
+    assert calls["Steppe ungulates and wetlands: small grants"].state == CallState.CLOSED
     assert calls["Wetlands of the Turgay and Tengiz lakes"].state == CallState.DRAFT
 
 
@@ -192,14 +218,17 @@ def test_the_proposal_sent_back_for_more_information_was_resubmitted_with_a_seco
     assert "veterinary-protocol.pdf" not in {item["name"] for item in first.snapshot["attachments"]}
 
 
-def test_submissions_of_the_closed_call_were_made_before_its_deadline(session):
-    call = session.scalar(select(Call).where(Call.state == CallState.CLOSED))
-    proposals = session.scalars(select(Proposal).where(Proposal.call_id == call.id)).all()
+def test_submissions_of_the_closed_calls_were_made_before_their_deadlines(session):
+    closed = session.scalars(select(Call).where(Call.state == CallState.CLOSED)).all()
 
-    assert len(proposals) == len([project for project in PROJECTS if project["call"] == "leopard"])
-    for proposal in proposals:
-        assert call.opens_at <= proposal.submitted_at < call.closes_at
-        assert all(version.submitted_at < call.closes_at for version in proposal.versions)
+    assert len(closed) == 2
+    for call in closed:
+        proposals = session.scalars(select(Proposal).where(Proposal.call_id == call.id)).all()
+        titles = {project["title"] for project in PROJECTS}
+        assert proposals and {proposal.title for proposal in proposals} <= titles
+        for proposal in proposals:
+            assert call.opens_at <= proposal.submitted_at < call.closes_at
+            assert all(version.submitted_at < call.closes_at for version in proposal.versions)
 
 
 def test_submitted_proposals_carry_the_attachments_their_call_requires(session):
@@ -221,7 +250,7 @@ def test_summary_counts_the_seeded_proposals_by_state(app, session):
     summary = json.loads(result.output)
     expected = {state.value: count for state, count in proposal_states(session).items()}
     assert summary["proposals_by_state"] == expected | {"total": sum(expected.values())}
-    assert summary["calls_by_state"] == {"published": 2, "closed": 1, "draft": 1, "total": 4}
+    assert summary["calls_by_state"] == {"published": 2, "closed": 2, "draft": 1, "total": 5}
 
 
 def test_the_audit_chain_verifies_after_seeding(app, session):
@@ -252,6 +281,17 @@ def test_the_audit_chain_verifies_after_seeding(app, session):
         "proposal.approved",
         "proposal.deferred",
         "meeting.minutes_stored",
+        "pool.created",
+        "ledger.receipt",
+        "grant.created",
+        "grant.agreement_stored",
+        "ledger.commitment",
+        "ledger.release",
+        "ledger.refund",
+        "ledger.decommitment",
+        "grant_report.saved",
+        "grant_report.file_added",
+        "grant.demo_dated_back",
     } <= actions
 
 
@@ -300,7 +340,8 @@ def test_demo_applicants_see_their_proposals(app, session):
 
 
 def closed_call(session):
-    return session.scalar(select(Call).where(Call.state == CallState.CLOSED))
+    """The leopard call, which closed last month (the steppe and wetlands call closed long before)."""
+    return session.scalar(select(Call).where(Call.title == "Snow leopard corridors"))
 
 
 def assignments_of(session, proposal):
@@ -386,7 +427,9 @@ def test_the_closed_calls_ranking_shows_means_normalised_scores_and_a_disagreeme
 
 
 def meetings_by_state(session):
-    return {meeting.state: meeting for meeting in session.scalars(select(Meeting))}
+    """The meetings by state; of the closed ones, last month's (the latest)."""
+    meetings = session.scalars(select(Meeting).order_by(Meeting.scheduled_at)).all()
+    return {meeting.state: meeting for meeting in meetings}
 
 
 def test_the_board_is_chaired_with_the_officer_as_its_secretary(session):
@@ -510,7 +553,7 @@ def test_the_secretary_and_a_board_member_open_the_board_pages(app, session):
         browser = app.test_client()
         login(browser, demo_user(session, email), DEMO_PASSWORD)
         assert browser.get("/board/").status_code == 200
-        for meeting in meetings.values():
+        for meeting in session.scalars(select(Meeting)):
             page = browser.get(f"/board/meetings/{meeting.reference}")
             assert page.status_code == 200
             assert meeting.reference in page.get_data(as_text=True)
@@ -548,3 +591,257 @@ def test_a_demo_reviewer_sees_their_assignments(app, session):
         if assignment.state in (AssignmentState.ACCEPTED, AssignmentState.SUBMITTED):
             assert assignment.proposal.reference in page.get_data(as_text=True)
             assert browser.get(f"/reviews/{assignment.id}").status_code == 200
+
+
+# -- funding pools, grants and the ledger --------------------------------------------------------------------
+
+
+def grant_of(session, key):
+    title = next(project["title"] for project in PROJECTS if project["key"] == key)
+    return session.scalar(
+        select(Grant).join(Proposal, Proposal.id == Grant.proposal_id).where(Proposal.title == title)
+    )
+
+
+def today():
+    return utcnow().astimezone(fund_timezone()).date()
+
+
+def test_the_earlier_meeting_was_held_more_than_a_year_ago_and_approved_a_grant_per_proposal(session):
+    earliest = session.scalars(select(Meeting).order_by(Meeting.scheduled_at)).first()
+    held = earliest.scheduled_at.astimezone(fund_timezone()).date()
+
+    assert earliest.state == MeetingState.CLOSED and earliest.minutes_sha256
+    assert (today() - held).days > 365
+    assert earliest.items and all(item.outcome in board_budget.APPROVING for item in earliest.items)
+    for item in earliest.items:
+        grant = session.scalar(select(Grant).where(Grant.agenda_item_id == item.id))
+        assert grant.amount_minor == item.approved_minor
+        assert grant.created_at == item.decided_at
+
+
+def test_every_approval_has_a_grant_drawing_from_the_most_specific_pool(session):
+    approved = session.scalars(select(AgendaItem).where(AgendaItem.outcome.in_(board_budget.APPROVING))).all()
+    grants = session.scalars(select(Grant)).all()
+
+    assert len(grants) == len(approved) == 10
+    for grant in grants:
+        pool = grant.pool
+        if grant.call.title == "Snow leopard corridors":
+            assert pool.code == "LEOPARD"
+        elif grant.proposal.theme == "steppe_ungulates":
+            assert pool.code == "STEPPE"
+        else:
+            assert pool.code == "GENERAL"  # wetlands have no pool of their own
+
+
+def test_there_is_a_grant_in_every_state(session):
+    states = Counter(grant.state for grant in session.scalars(select(Grant)))
+
+    assert set(states) == set(GrantState)
+    assert states[GrantState.ACTIVE] == 4
+    assert grant_of(session, "leopard-community-rangers").state == GrantState.AGREEMENT
+    assert grant_of(session, "leopard-camera-traps").state == GrantState.ACTIVE
+    expected = {
+        "steppe-ustyurt": GrantState.ACTIVE,
+        "steppe-gazelle": GrantState.ACTIVE,
+        "steppe-kulan": GrantState.ACTIVE,
+        "wetland-ural": GrantState.SUSPENDED,
+        "wetland-tengiz": GrantState.COMPLETED,
+        "wetland-biylikol": GrantState.CLOSED,
+        "steppe-mangyshlak": GrantState.TERMINATED,
+        "wetland-chu": GrantState.CANCELLED,
+    }
+    assert set(expected) | {"leopard-camera-traps"} == set(GRANT_STORIES)
+    for key, state in expected.items():
+        assert grant_of(session, key).state == state, key
+
+
+def test_signed_grants_were_signed_after_the_decision_and_before_today(session):
+    for grant in session.scalars(select(Grant)):
+        if grant.state in (GrantState.AGREEMENT, GrantState.CANCELLED):
+            assert grant.grantee_signed_on is None and grant.signed_copy_file_id is None
+            continue
+        decided_on = grant.agenda_item.decided_at.astimezone(fund_timezone()).date()
+        assert decided_on <= grant.grantee_signed_on <= grant.fund_signed_on <= today(), grant.reference
+        assert stored_bytes(grant.signed_copy_file).startswith(b"%PDF-")
+        assert stored_bytes(grant.agreement_file).startswith(b"%PDF-")
+        assert grant.bank_iban and grant.activated_at <= utcnow()
+
+
+def test_released_tranches_were_approved_and_released_by_two_finance_officers(session):
+    released = session.scalars(select(Tranche).where(Tranche.state == TrancheState.RELEASED)).all()
+    approver, releaser = demo_user(session, APPROVER_EMAIL), demo_user(session, RELEASER_EMAIL)
+
+    assert len(released) == 10
+    for tranche in released:
+        assert tranche.approved_by_id == approver.id and tranche.released_by_id == releaser.id
+        assert tranche.approved_by_id != tranche.released_by_id
+        assert tranche.bank_reference.startswith("KZ-OUT-")
+        assert tranche.planned_date <= tranche.paid_on <= today()
+        assert tranche.approved_at <= tranche.released_at <= utcnow()
+        assert tranche.approved_at.astimezone(fund_timezone()).date() <= tranche.paid_on
+        entry = session.scalar(select(JournalEntry).where(JournalEntry.tranche_id == tranche.id))
+        assert entry.kind == EntryKind.RELEASE and entry.value_date == tranche.paid_on
+    assert len({tranche.bank_reference for tranche in released}) == len(released)
+
+
+def test_tranches_wait_to_be_approved_and_released(session):
+    states = Counter(tranche.state for tranche in session.scalars(select(Tranche)))
+
+    assert set(states) == set(TrancheState)
+    approved = session.scalars(select(Tranche).where(Tranche.state == TrancheState.APPROVED)).all()
+    assert [tranche.grant.state for tranche in approved] == [GrantState.ACTIVE]
+    assert approved[0].approved_by.email == APPROVER_EMAIL and approved[0].released_by_id is None
+    assert approved[0].report.state == ReportState.ACCEPTED
+    due = session.scalars(select(Tranche).where(Tranche.state == TrancheState.DUE)).all()
+    assert [tranche.grant.state for tranche in due] == [GrantState.COMPLETED]
+    assert due[0].report.state == ReportState.ACCEPTED
+
+
+def test_reports_are_accepted_submitted_sent_back_and_overdue(session):
+    reports = session.scalars(select(GrantReport)).all()
+    states = Counter(report.state for report in reports)
+
+    assert set(states) == set(ReportState)
+    assert states[ReportState.SUBMITTED] == 1 and states[ReportState.CHANGES_REQUESTED] == 1
+    written = {(key, number) for key, number in REPORTS if REPORTS[(key, number)].get("photo")}
+    for report in reports:
+        if report.state in (ReportState.ACCEPTED, ReportState.SUBMITTED, ReportState.CHANGES_REQUESTED):
+            assert report.submitted_at < utcnow() and report.narrative
+            assert report.indicator_values and all(value.value for value in report.indicator_values)
+            assert len(report.spend_lines) == len(report.grant.proposal.section("budget").content["lines"])
+            (photo,) = report.files
+            assert photo.kind == ReportFileKind.PHOTO
+            assert stored_bytes(photo.stored_file).startswith(b"\x89PNG\r\n\x1a\n")
+            assert not grant_reporting.submission_problems(report)
+        if report.state in (ReportState.ACCEPTED, ReportState.CHANGES_REQUESTED):
+            assert report.submitted_at < report.reviewed_at < utcnow()
+            assert report.reviewed_by.email == OFFICER_EMAIL
+    assert len(written) == sum(1 for report in reports if report.state != ReportState.DUE)
+    sent_back = next(report for report in reports if report.state == ReportState.CHANGES_REQUESTED)
+    assert sent_back.review_comment and sent_back.grant.state == GrantState.SUSPENDED
+    overdue = grant_reporting.overdue_reports(session)
+    assert overdue and {report.grant.state for report in overdue} <= {GrantState.ACTIVE, GrantState.SUSPENDED}
+    assert any(report.state == ReportState.DUE and report.narrative for report in overdue)  # a draft begun
+
+
+def test_the_closed_grant_gave_back_what_it_did_not_spend_and_the_terminated_one_refunded(session):
+    closed = grant_of(session, "wetland-biylikol")
+    figures = ledger.grant_figures(session, closed)
+    cancelled = [tranche for tranche in closed.tranches if tranche.state == TrancheState.CANCELLED]
+
+    assert closed.closed_at is not None and figures.outstanding.minor == 0
+    assert figures.released.minor == closed.amount_minor - sum(tranche.amount_minor for tranche in cancelled)
+    decommitment = session.scalar(
+        select(JournalEntry).where(
+            JournalEntry.grant_id == closed.id, JournalEntry.kind == EntryKind.DECOMMITMENT
+        )
+    )
+    assert decommitment is not None and decommitment.pool_id == closed.pool_id
+    terminated = grant_of(session, "steppe-mangyshlak")
+    terminated_figures = ledger.grant_figures(session, terminated)
+    assert 0 < terminated_figures.refunded.minor < terminated_figures.released.minor
+    assert all(t.state in (TrancheState.RELEASED, TrancheState.CANCELLED) for t in terminated.tranches)
+
+
+def test_the_ledger_holds(app, session):
+    assert ledger.check_ledger(session) == []
+
+    result = app.test_cli_runner().invoke(args=["ledger", "check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_pools_received_their_money_in_the_past_before_the_board_committed_it(session):
+    for code, spec in POOLS.items():
+        pool = session.scalar(select(FundingPool).where(FundingPool.code == code))
+        receipts = session.scalars(
+            select(JournalEntry)
+            .where(JournalEntry.pool_id == pool.id, JournalEntry.kind == EntryKind.RECEIPT)
+            .order_by(JournalEntry.value_date)
+        ).all()
+        assert len(receipts) == len(spec["receipts"])
+        assert all(
+            entry.value_date <= today() and entry.bank_reference.startswith("KZ-IN-") for entry in receipts
+        )
+        figures = ledger.pool_figures(session, pool)
+        assert figures.received.minor == sum(int(amount) * 100 for _m, _d, amount, *_rest in spec["receipts"])
+        assert figures.available.minor >= 0
+        for grant in session.scalars(select(Grant).where(Grant.pool_id == pool.id)):
+            decided_on = grant.agenda_item.decided_at.astimezone(fund_timezone()).date()
+            assert receipts[0].value_date < decided_on, grant.reference
+
+
+def test_summary_counts_grants_tranches_reports_and_pool_balances(app, session):
+    import fundapp.disbursements.dashboard  # noqa: F401 - registers the counters (until the app imports it)
+
+    result = app.test_cli_runner().invoke(args=["summary", "--json"])
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["grants_by_state"] == {
+        "agreement": 1,
+        "active": 4,
+        "suspended": 1,
+        "completed": 1,
+        "terminated": 1,
+        "closed": 1,
+        "cancelled": 1,
+        "total": 10,
+    }
+    tranches = Counter(tranche.state.value for tranche in session.scalars(select(Tranche)))
+    assert summary["tranches_by_state"] == dict(tranches) | {"total": 30}
+    assert summary["tranches_by_state"]["released"] == 10
+    assert summary["tranches_by_state"]["approved"] == 1 and summary["tranches_by_state"]["due"] == 1
+    assert summary["grant_reports_by_state"]["accepted"] == 6
+    balances = summary["pool_balances"]
+    assert set(balances) == set(POOLS)
+    million = 1_000_000 * 100
+    assert balances["GENERAL"] | {"currency": "KZT"} == {
+        "currency": "KZT",
+        "restriction": "unrestricted",
+        "received_minor": 85 * million,
+        "refunded_minor": 0,
+        # Tengiz, Ural and Biylikol signed; Biylikol's cancelled last tranche went back at closure.
+        "committed_minor": (14 + 18 + 8) * million - 1_600_000 * 100,
+        "reserved_minor": 0,
+        "available_minor": 85 * million - (14 + 18 + 8) * million + 1_600_000 * 100,
+        "released_minor": (11_200_000 + 7_200_000 + 6_400_000) * 100,
+    }
+    steppe = balances["STEPPE"]
+    assert steppe["received_minor"] == 85 * million and steppe["refunded_minor"] == 1_150_000 * 100
+    assert steppe["committed_minor"] == (24 + 16 + 12 + 6) * million
+    assert steppe["available_minor"] == (85 - 58) * million + 1_150_000 * 100
+    leopard = balances["LEOPARD"]
+    assert leopard["committed_minor"] == 25 * million
+    assert leopard["reserved_minor"] == grant_of(session, "leopard-community-rangers").amount_minor
+    assert leopard["available_minor"] == (70 - 25) * million
+    assert balances["SEAL"]["available_minor"] == balances["SEAL"]["received_minor"] == 60 * million
+    for figures in balances.values():
+        assert figures["available_minor"] == (
+            figures["received_minor"] + figures["refunded_minor"] - figures["committed_minor"]
+        )
+
+
+def test_staff_and_grantees_open_the_grant_pages(app, session):
+    grants = session.scalars(select(Grant).order_by(Grant.reference)).all()
+    for email in (OFFICER_EMAIL, APPROVER_EMAIL):
+        limiter.reset()
+        browser = app.test_client()
+        login(browser, demo_user(session, email), DEMO_PASSWORD)
+        assert browser.get("/grants").status_code == 200
+        for grant in grants:
+            page = browser.get(f"/grants/{grant.reference}")
+            assert page.status_code == 200, grant.reference
+            assert grant.reference in page.get_data(as_text=True)
+        if email == APPROVER_EMAIL:
+            assert browser.get("/finance/pools").status_code == 200
+            assert browser.get("/finance/payments").status_code == 200
+    limiter.reset()
+    grant = grant_of(session, "steppe-ustyurt")
+    browser = app.test_client()
+    login(browser, grant.organisation.memberships[0].user, DEMO_PASSWORD)
+    assert browser.get(f"/grants/{grant.reference}").status_code == 200
+    for report in grant.reports:
+        assert browser.get(f"/grants/{grant.reference}/reports/{report.number}").status_code == 200
+    assert browser.get(f"/grants/{grant_of(session, 'wetland-tengiz').reference}").status_code in (403, 404)

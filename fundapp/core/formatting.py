@@ -3,7 +3,7 @@
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 
 def fund_timezone():
@@ -35,6 +35,16 @@ def local_datetime(instant, fmt="medium"):
     return f"{format_datetime(local.replace(tzinfo=None), fmt)} ({current_app.config['FUND_TIMEZONE']})"
 
 
+def amount(value):
+    """A Money value's number only, in the current locale, with the currency's decimals ("1,234.50"): for
+    tables that name the currency once, in a column or the heading."""
+    if value is None:
+        return ""
+    places = value.exponent
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return format_decimal(value.amount, format=pattern)
+
+
 def money(value):
     """Format a Money value for the current locale."""
     return "" if value is None else value.format(str(get_locale() or "en"))
@@ -43,6 +53,7 @@ def money(value):
 def register_template_helpers(app):
     app.add_template_filter(local_datetime, "local_datetime")
     app.add_template_filter(money, "money")
+    app.add_template_filter(amount, "amount")
     app.add_template_filter(local_date, "local_date")
 
     @app.context_processor

@@ -81,7 +81,8 @@ def _install_triggers(table, connection, **kw):
     if table.name != "posting":  # both tables exist once the later one is created
         return
     for statement in append_only_statements(connection.dialect.name):
-        connection.execute(DDL(statement))
+        # DDL() %-formats its text; the PostgreSQL function's RAISE uses % placeholders.
+        connection.execute(DDL(statement.replace("%", "%%")))
 
 
 event.listen(Posting.__table__, "after_create", _install_triggers)
@@ -317,13 +318,17 @@ def post_entry(
         account for account, _amount in lines if account.kind in (AccountKind.POOL, AccountKind.COMMITMENT)
     ]
     lock_accounts(session, guarded)
+    # An account may appear on several lines: check what the whole entry does to it, not each line alone.
+    moves = {}
     for account, amount in lines:
-        if account.kind == AccountKind.CASH:
-            continue
+        if account.kind != AccountKind.CASH:
+            previous = moves.get(account.id, (account, None))[1]
+            moves[account.id] = (account, amount if previous is None else previous + amount)
+    for account, amount in moves.values():
         # Pools and commitments have credit balances: what is left is minus the balance.
-        left = -(balance(session, account) + amount)
-        if left.minor < 0:
-            raise DomainError(_refusal(session, account, -balance(session, account), amount), field="amount")
+        before = balance(session, account)
+        if (-(before + amount)).minor < 0:
+            raise DomainError(_refusal(session, account, -before, amount), field="amount")
 
     entry = JournalEntry(
         kind=kind,
@@ -382,7 +387,8 @@ def _refusal(session, account, left, amount):
 
 def reverse_entry(session, actor, entry, reason, *, value_date=None):
     """Correct ``entry`` by posting its exact opposite (same kind, ``reverses`` set). An entry is reversed at
-    most once and a reversal is not reversed; a reversal that would break an invariant is refused."""
+    most once and a reversal is not reversed; a reversal that would break an invariant is refused, and so
+    is the reversal of a grant's commitment or de-commitment (they follow the grant's state)."""
     from fundapp.core.formatting import fund_today
 
     reason = (reason or "").strip()
@@ -392,6 +398,14 @@ def reverse_entry(session, actor, entry, reason, *, value_date=None):
         raise DomainError(_("This entry is itself a reversal; post a new entry instead of reversing it."))
     if session.scalar(select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id)) is not None:
         raise DomainError(_("This entry has already been reversed."))
+    if entry.kind in (EntryKind.COMMITMENT, EntryKind.DECOMMITMENT) and entry.grant_id is not None:
+        # Reversing it would leave the grant's state and its commitment disagreeing.
+        raise DomainError(
+            _(
+                "A grant's commitment follows the grant: cancel, terminate or close the grant instead of "
+                "reversing this entry."
+            )
+        )
     if entry.kind == EntryKind.RELEASE and entry.tranche_id is not None:
         tranche = session.get(Tranche, entry.tranche_id)
         if tranche is not None and tranche.state == TrancheState.RELEASED:

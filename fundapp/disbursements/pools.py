@@ -28,7 +28,9 @@ from fundapp.disbursements.models import (
 )
 
 POOL_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,39}")
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 MAX_BANK_REFERENCE = 140
+MAX_NAME_LENGTH = 300
 
 
 def get_pool(session, code):
@@ -41,6 +43,7 @@ def create_pool(
     """A new pool with its ledger account. ``code`` is short and upper-case (SEAL, GENERAL)."""
     code = (code or "").strip().upper()
     name = (name or "").strip()
+    currency = (currency or "").strip().upper()
     if not POOL_CODE.fullmatch(code):
         raise DomainError(
             _("A pool code is 2 to 40 capital letters, digits or hyphens, e.g. SEAL or STEPPE-2026."),
@@ -48,11 +51,19 @@ def create_pool(
         )
     if not name:
         raise DomainError(_("Give the pool a name."), field="name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise DomainError(_("A pool's name is at most 300 characters."), field="name")
+    if not CURRENCY_CODE.fullmatch(currency):
+        raise DomainError(
+            _("A currency is an ISO 4217 code of three capital letters, e.g. KZT or USD."), field="currency"
+        )
     if get_pool(session, code) is not None:
         raise DomainError(_("There is already a pool with the code %(code)s.", code=code), field="code")
     restriction = Restriction(restriction)
     if restriction == Restriction.THEME and not theme:
         raise DomainError(_("Choose the theme the pool is restricted to."), field="theme")
+    if restriction == Restriction.THEME and not _is_theme(session, theme):
+        raise DomainError(_("%(theme)s is not one of the fund's themes.", theme=theme), field="theme")
     if restriction == Restriction.CALL and call is None:
         raise DomainError(_("Choose the call the pool is restricted to."), field="call")
     if restriction == Restriction.CALL and call.currency != currency:
@@ -92,6 +103,21 @@ def create_pool(
         },
     )
     return pool
+
+
+def _is_theme(session, code):
+    from fundapp.reference.models import ReferenceItem, Vocabulary
+
+    return (
+        session.scalar(
+            select(ReferenceItem.id).where(
+                ReferenceItem.vocabulary == Vocabulary.THEME,
+                ReferenceItem.code == code,
+                ReferenceItem.is_active.is_(True),
+            )
+        )
+        is not None
+    )
 
 
 def receive_funds(

@@ -207,6 +207,9 @@ def fund_call(call, amount_minor=None):
         restriction=Restriction.CALL,
         call=call,
     )
+    amount_minor = call.envelope_minor if amount_minor is None else amount_minor
+    if not amount_minor:
+        return pool
     receive_funds(
         db.session,
         None,

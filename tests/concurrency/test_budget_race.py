@@ -5,15 +5,11 @@ database of their own, created for the module from FUNDAPP_TEST_DATABASE_URL and
 each thread has its own app context, session and connection, and commits for real.
 """
 
-import os
 import threading
-import uuid
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
-import config
 from fundapp.board import budget, operations
 from fundapp.board.models import AgendaItem, DecisionOutcome, MeetingState
 from fundapp.core.errors import DomainError
@@ -24,48 +20,6 @@ pytestmark = pytest.mark.postgres
 
 #: How many times each race is run, each on fresh items.
 ROUNDS = 3
-
-
-def _postgres_url():
-    url = os.environ.get("FUNDAPP_TEST_DATABASE_URL") or ""
-    if not url.startswith(("postgresql", "postgres:")):
-        message = "needs PostgreSQL: set FUNDAPP_TEST_DATABASE_URL to a postgresql:// URL"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return sa.make_url(config.database_url(url))
-
-
-@pytest.fixture
-def race_app(app):
-    """The app working on a fresh PostgreSQL database (its own, with real commits), dropped afterwards."""
-    server_url = _postgres_url()
-    name = f"{server_url.database}_race_{uuid.uuid4().hex[:8]}"
-    server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine = sa.create_engine(server_url.set(database=name), pool_size=6)
-    try:
-        with app.app_context():
-            engines = _db._app_engines[app]
-            original = engines[None]
-            engines[None] = engine
-            _db.session.remove()
-            try:
-                _db.metadata.create_all(engine)
-                from fundapp.reference.data import load_reference_data
-
-                load_reference_data(_db.session)
-                _db.session.commit()
-                yield app
-            finally:
-                _db.session.remove()
-                engines[None] = original
-    finally:
-        engine.dispose()
-        with server.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.dispose()
 
 
 def _race(app, secretary_id, item_ids):

@@ -22,7 +22,7 @@ from fundapp.disbursements import ledger
 from fundapp.disbursements.grants import create_grant
 from fundapp.disbursements.models import EntryKind, FundingPool, GrantState
 from fundapp.extensions import db
-from tests.applications.factories import make_call, make_officer
+from tests.applications.factories import fund_call, make_call, make_officer
 from tests.board.factories import make_agenda_item, make_meeting
 from tests.core.sample_files import MINIMAL_PDF
 from tests.factories import make_user
@@ -42,9 +42,12 @@ def make_grant(
     """
     officer = officer or make_officer()
     call = call or make_call()
-    meeting = make_meeting(state=MeetingState.CLOSED, present=True)
+    # The board met (and decided) two days ago: signatures may be dated from then.
+    meeting = make_meeting(state=MeetingState.CLOSED, present=True, scheduled_at=utcnow() - timedelta(days=2))
     item = make_agenda_item(meeting, call=call, outcome="approved", approved=amount_minor, **item_fields)
     pool = db.session.query(FundingPool).filter_by(call_id=call.id).order_by(FundingPool.id).first()
+    if pool is None:  # an unfunded call: an empty pool, to receive funds into later
+        pool = fund_call(call, 0)
     if start is not None or end is not None:
         _set_timeline(item.proposal, start, end)
     grant = create_grant(db.session, officer, item, pool)
