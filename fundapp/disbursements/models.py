@@ -15,6 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -217,7 +218,7 @@ class GrantState(StrEnum):
     def label(self):
         return {
             GrantState.AGREEMENT: _l("Agreement"),
-            GrantState.ACTIVE: _l("Active"),
+            GrantState.ACTIVE: lazy_pgettext("grant state", "Active"),
             GrantState.SUSPENDED: _l("Suspended"),
             GrantState.COMPLETED: _l("Completed"),
             GrantState.TERMINATED: _l("Terminated"),
@@ -339,7 +340,7 @@ class TrancheState(StrEnum):
     def label(self):
         return {
             TrancheState.SCHEDULED: _l("Scheduled"),
-            TrancheState.DUE: _l("Due"),
+            TrancheState.DUE: lazy_pgettext("tranche state", "Due"),
             TrancheState.APPROVED: _l("Approved for payment"),
             TrancheState.RELEASED: _l("Released"),
             TrancheState.CANCELLED: _l("Cancelled"),
@@ -418,8 +419,8 @@ class ReportState(StrEnum):
     @property
     def label(self):
         return {
-            ReportState.DUE: _l("Due"),
-            ReportState.SUBMITTED: _l("Submitted"),
+            ReportState.DUE: lazy_pgettext("report state", "Due"),
+            ReportState.SUBMITTED: lazy_pgettext("report state", "Submitted"),
             ReportState.ACCEPTED: _l("Accepted"),
             ReportState.CHANGES_REQUESTED: _l("Changes requested"),
         }[self]

@@ -5,6 +5,7 @@ operations, which check them before calling ``transition``; the guards here read
 """
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from fundapp.core.permissions import Role
 from fundapp.core.workflow import Transition, Workflow
@@ -51,7 +52,13 @@ GRANT_WORKFLOW = Workflow(
         ),
         Transition(GrantState.ACTIVE, GrantState.SUSPENDED, PO, requires_reason=True, label=_l("Suspend")),
         Transition(GrantState.SUSPENDED, GrantState.ACTIVE, PO, label=_l("Resume")),
-        Transition(GrantState.ACTIVE, GrantState.COMPLETED, PO, system=True, label=_l("Complete")),
+        Transition(
+            GrantState.ACTIVE,
+            GrantState.COMPLETED,
+            PO,
+            system=True,
+            label=lazy_pgettext("grant action", "Complete"),
+        ),
         Transition(GrantState.ACTIVE, GrantState.TERMINATED, PO, requires_reason=True, label=_l("Terminate")),
         Transition(
             GrantState.SUSPENDED, GrantState.TERMINATED, PO, requires_reason=True, label=_l("Terminate")
