@@ -44,6 +44,8 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = _env("FUNDAPP_REDIS_URL")
+    #: Where the site is served, for links in mails sent outside a request (commands, background jobs).
+    BASE_URL = _env("FUNDAPP_BASE_URL", "http://127.0.0.1:5000")
 
     # Fund settings: nothing in the code is tied to one fund or one country.
     FUND_NAME = _env("FUNDAPP_FUND_NAME", "International Biodiversity Fund of Kazakhstan")
@@ -63,6 +65,20 @@ class Config:
         "meeting": _env("FUNDAPP_PREFIX_MEETING", "BRD"),
         "donor": _env("FUNDAPP_PREFIX_DONOR", "DNR"),
     }
+
+    # Open data (IATI 2.03 and 360Giving 1.4, fundapp.reports.opendata). An organisation identifier is an
+    # org-id.guide list code plus the organisation's id on that list: "<FUND_ORG_ID_PREFIX>-<BIN>" for the
+    # fund and for every grantee (a Kazakh legal entity's 12-digit business identification number). The
+    # defaults are placeholders: before publishing, confirm the list code on org-id.guide (or have one
+    # added), set the fund's own BIN, and register the fund's 360Giving prefix with 360Giving.
+    FUND_ORG_ID_PREFIX = _env("FUNDAPP_ORG_ID_PREFIX", "KZ-BIN")
+    FUND_BIN = _env("FUNDAPP_FUND_BIN", "000000000000")
+    #: IATI OrganisationType of the fund: 60 Foundation (15 Other Public Sector for a state body).
+    FUND_IATI_ORG_TYPE = _env("FUNDAPP_FUND_IATI_ORG_TYPE", "60")
+    #: The 360Giving prefix of grant ids ("360G-" and the funder's registered part).
+    GRANT_360_PREFIX = _env("FUNDAPP_360G_PREFIX", "360G-ibfkz")
+    #: The licence the open-data files are published under (its canonical address).
+    OPEN_DATA_LICENSE = _env("FUNDAPP_OPEN_DATA_LICENSE", "https://creativecommons.org/licenses/by/4.0/")
 
     # Grants: the default tranche schedule (percent of the grant per tranche; the last waits for the final
     # report, the ones between for a progress report each), the spending variance per budget line that

@@ -97,6 +97,8 @@ def _register_models():
     import fundapp.core.storage
     import fundapp.disbursements.dashboard
     import fundapp.disbursements.models
+    import fundapp.donors.dashboard
+    import fundapp.donors.models
     import fundapp.reference.dashboard
     import fundapp.reference.models
     import fundapp.reviews.dashboard
@@ -113,8 +115,13 @@ def _register_blueprints(app):
     from fundapp.disbursements.finance_views import bp as finance_bp
     from fundapp.disbursements.report_views import bp as grant_reports_bp
     from fundapp.disbursements.views import bp as grants_bp
+    from fundapp.donors.portal_views import bp as portal_bp
+    from fundapp.donors.views import bp as donors_bp
     from fundapp.main.views import bp as main_bp
     from fundapp.reference.views import bp as reference_bp
+    from fundapp.reports.opendata_views import bp as opendata_bp
+    from fundapp.reports.opendata_views import exports_bp
+    from fundapp.reports.views import bp as reports_bp
     from fundapp.reviews.officer_views import bp as review_admin_bp
     from fundapp.reviews.officer_views import profile_bp as reviewer_profile_bp
     from fundapp.reviews.ranking_views import bp as ranking_bp
@@ -135,6 +142,11 @@ def _register_blueprints(app):
     app.register_blueprint(grants_bp, url_prefix="/grants")
     app.register_blueprint(grant_reports_bp, url_prefix="/grants")
     app.register_blueprint(finance_bp, url_prefix="/finance")
+    app.register_blueprint(donors_bp, url_prefix="/donors")
+    app.register_blueprint(portal_bp, url_prefix="/portal")
+    app.register_blueprint(opendata_bp, url_prefix="/open-data")
+    app.register_blueprint(exports_bp, url_prefix="/exports")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
 
 
 def _register_error_pages(app):

@@ -32,11 +32,13 @@ def register_commands(app):
     from fundapp.board.report_cli import report_group
     from fundapp.core.jobs import worker_command
     from fundapp.disbursements.cli import grants_group, ledger_group
+    from fundapp.reports.opendata import add_export_commands
     from fundapp.reviews.export_cli import export_group
     from fundapp.reviews.reminders import reminders_group
 
     app.cli.add_command(worker_command)
     app.cli.add_command(report_group)
+    add_export_commands(export_group)  # fundapp export iati | 360giving
     app.cli.add_command(export_group)
     app.cli.add_command(reminders_group)
     app.cli.add_command(board_group)

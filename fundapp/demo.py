@@ -11,7 +11,11 @@ versions with their PDFs, the minutes, the ledger and the mail outbox hold what 
 
 - calls: created, published, given the fund's default rubric; the closed ones are closed after their
   deadlines (the steppe and wetlands call sixteen months ago, the snow leopard call last month);
-- funding pools: created and given the money the fund received over the past twenty months;
+- funding pools and donors: the pools created; five donors (a government, a multilateral programme, a
+  company, a foundation and a private person; euro, dollars and tenge) registered with their contacts
+  (two with a donor-portal login) and pledges; their contributions, at the day's exchange rate, and a
+  little money from no donor received over the past twenty months, each in time before the grants it
+  funds are signed, so signing attributes every grant to the donors' money (first in, first out);
 - proposals: started, written section by section, attachments added, submitted, screened, withdrawn;
 - reviews of the closed calls: reviewer profiles (expertise, an affiliation), automatic assignment,
   declarations (one reviewer declares a conflict and is replaced), scores saved and submitted; proposals
@@ -39,6 +43,7 @@ import io
 import struct
 import zlib
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
@@ -63,6 +68,8 @@ from fundapp.disbursements import operations as grant_operations
 from fundapp.disbursements import pools as pool_operations
 from fundapp.disbursements import reporting
 from fundapp.disbursements.models import Grant, ReportFileKind, Restriction
+from fundapp.donors import operations as donor_operations
+from fundapp.donors.models import DonorKind
 from fundapp.reference.data import load_reference_data
 from fundapp.reference.models import ReferenceItem, Vocabulary
 from fundapp.reviews import operations as review_operations
@@ -1603,6 +1610,10 @@ def demo_logins():
     for *_, people in ORGANISATIONS:
         for email, _name, is_manager in people:
             logins.append((email, "applicant" + (" (organisation manager)" if is_manager else "")))
+    for donor in DONORS:
+        for _name, _position, email, _phone, portal in donor["contacts"]:
+            if portal:
+                logins.append((email, f"{Role.DONOR.value} ({donor['name']})"))
     return logins
 
 
@@ -2594,11 +2605,13 @@ def _meeting_title(day):
     return f"Board meeting, {calendar.month_name[day.month]} {day.year}"
 
 
-def _hold_board_meetings(session, users, proposals, today, references):
+def _hold_board_meetings(session, users, proposals, today, references, money):
     """The board's rules, the meeting that decided the steppe and wetlands call more than a year ago and
     last month's meeting (held, decided and closed, with their minutes; what became of their grants after
     each), and next month's (scheduled, with its agenda), all through the board's operations with the
-    officer as the secretary."""
+    officer as the secretary. The money the pools received (``money``, a _FundMoney) is recorded in time:
+    what came before the earlier meeting before it, the rest once its grants' stories are told, so the
+    grants it approved are attributed to the donors whose money the fund held when they were signed."""
     officer = users[OFFICER_EMAIL]
     board_operations.update_board_settings(
         session,
@@ -2612,9 +2625,11 @@ def _hold_board_meetings(session, users, proposals, today, references):
     )
     first_of_month = today.replace(day=1)
     earlier_day = _add_months(first_of_month, -EARLIER_MEETING_MONTHS) + timedelta(days=8)
+    money.receive(before=earlier_day)
     _hold_meeting(session, officer, users, proposals, earlier_day, EARLIER_MEETING, "more than a year ago")
     keys = [item["project"] for item in EARLIER_MEETING["items"]]
     _tell_grant_stories(session, users, proposals, keys, today, references)
+    money.receive()
     _hold_meeting(session, officer, users, proposals, first_of_month - timedelta(days=4), LAST_MEETING)
     keys = [item["project"] for item in LAST_MEETING["items"] if item["outcome"] in APPROVING]
     _tell_grant_stories(session, users, proposals, keys, today, references)
@@ -2700,51 +2715,157 @@ def _date_back_meeting(session, meeting, held_at, held_when="last month"):
     session.flush()
 
 
-# -- funding pools --------------------------------------------------------------------------------------
+# -- funding pools and donors ---------------------------------------------------------------------------
 
-#: The fund's funding pools and the money received into them before the board meetings: code -> name,
-#: restriction, the theme (THEME) or call key (CALL) it is restricted to, and its receipts (months before
-#: the first of this month, day of that month, amount in tenge, from whom, the finance officer recording
-#: it). Approvals draw from the most specific pool: the leopard call's from LEOPARD, the steppe proposals
-#: from STEPPE, the wetlands ones (no pool of their own) from GENERAL; SEAL waits for the Caspian call.
+#: The fund's funding pools: code -> name, restriction, the theme (THEME) or call key (CALL) it is
+#: restricted to, and the money it received from no particular donor (months before the first of this
+#: month, day of that month, amount in tenge, what it was, the finance officer recording it): the
+#: ledger's "other funds". The rest of the pools' money comes from DONORS. Approvals draw from the most
+#: specific pool: the leopard call's from LEOPARD, the steppe proposals from STEPPE, the wetlands ones (no
+#: pool of their own) from GENERAL; SEAL waits for the Caspian call.
 POOLS = {
     "GENERAL": {
         "name": "General fund (unrestricted)",
         "restriction": Restriction.UNRESTRICTED,
-        "receipts": [
-            (20, 12, "55000000", "Founders' annual contribution", "finance@ibf.example"),
-            (7, 15, "20000000", "Founders' annual contribution", "finance2@ibf.example"),
-            (1, 9, "10000000", "Corporate partners' contributions", "finance@ibf.example"),
-        ],
+        "receipts": [(17, 5, "10000000", "Founders' annual contribution", "finance2@ibf.example")],
     },
     "STEPPE": {
         "name": "Steppe ungulates programme",
         "restriction": Restriction.THEME,
         "theme": "steppe_ungulates",
-        "receipts": [
-            (18, 20, "60000000", "Steppe conservation trust, grant for two years", "finance@ibf.example"),
-            (6, 3, "25000000", "Steppe conservation trust, second instalment", "finance2@ibf.example"),
-        ],
+        "receipts": [(16, 20, "8000000", "Saiga Day charity run, Astana", "finance@ibf.example")],
     },
     "SEAL": {
         "name": "Caspian seal programme",
         "restriction": Restriction.THEME,
         "theme": "marine_mammals",
-        "receipts": [
-            (11, 24, "35000000", "Caspian coast partnership", "finance@ibf.example"),
-            (4, 8, "25000000", "Caspian coast partnership, second instalment", "finance@ibf.example"),
-        ],
+        "receipts": [],
     },
     "LEOPARD": {
         "name": "Snow leopard corridors appeal",
         "restriction": Restriction.CALL,
         "call": "leopard",
         "receipts": [
-            (9, 17, "40000000", "Snow leopard appeal: international donors", "finance2@ibf.example"),
-            (3, 5, "30000000", "Snow leopard appeal: individual donors", "finance@ibf.example"),
+            (2, 10, "15000000", "Snow leopard appeal: gifts of individual donors", "finance2@ibf.example")
         ],
     },
 }
+
+#: The fund's donors (all fictitious, marked "(demo)"), in the order they are registered (DNR-0001 on):
+#: their details, contacts (name, position, email, phone, portal access: the demo login), pledges (pool,
+#: months before the first of this month and day pledged, amount in the donor's currency, instalments
+#: as (months, day, amount)) and contributions (pool, months, day, amount in the donor's currency, the
+#: rate to tenge on the value date, the number of the pledge it pays or None, the finance officer
+#: recording it). Money dated before the earlier board meeting is recorded before it, the rest after its
+#: grants' stories, so the grants signed fifteen months ago are attributed (first in, first out) to the
+#: money the fund held then: STEPPE's to the ministry (and, when its first instalment ran out, to the
+#: charity run: "other funds"), GENERAL's to the foundation and the private donor; LEOPARD's camera traps
+#: to the small grants programme. SEAL's company partner funds no grant yet.
+DONORS = [
+    {
+        "key": "bmz",
+        "name": "Federal Ministry for Economic Cooperation (demo)",
+        "kind": DonorKind.GOVERNMENT,
+        "country": "DE",
+        "language": "en",
+        "currency": "EUR",
+        "org_identifier": "DE-1",
+        "website": "https://bmz.example",
+        "salutation": "Dear Dr. Vogel, dear colleagues of the Ministry",
+        "notes": "Restricted to steppe ungulates; reports in English, figures in euro.",
+        "contacts": [
+            ("Dr. Katrin Vogel", "Desk officer, Central Asia", "donor@bmz.example", "+49 228 99535 0", True)
+        ],
+        "pledges": [("STEPPE", 19, 2, "135000", [(18, 20, "90000"), (6, 3, "45000")])],
+        "contributions": [
+            ("STEPPE", 18, 20, "90000", "578.3412", 0, "finance@ibf.example"),
+            ("STEPPE", 6, 3, "45000", "605.4890", 0, "finance2@ibf.example"),
+        ],
+    },
+    {
+        "key": "sgp",
+        "name": "GEF Small Grants Programme, UNDP (demo)",
+        "kind": DonorKind.MULTILATERAL,
+        "country": "US",
+        "language": "en",
+        "currency": "USD",
+        "org_identifier": "XM-DAC-41114",
+        "website": "https://sgp.example",
+        "salutation": "Dear colleagues of the Small Grants Programme",
+        "notes": "Co-finances the snow leopard corridors call.",
+        "contacts": [("James Okafor", "Programme analyst", "sgp@undp.example", "+1 212 906 5000", False)],
+        "pledges": [],
+        "contributions": [
+            ("LEOPARD", 9, 17, "60000", "498.77", None, "finance2@ibf.example"),
+            ("LEOPARD", 3, 5, "50000", "512.3456", None, "finance@ibf.example"),
+        ],
+    },
+    {
+        "key": "kmg",
+        "name": "KazMunayGas Caspian Seal Partnership (demo)",
+        "kind": DonorKind.COMPANY,
+        "country": "KZ",
+        "language": "ru",
+        "currency": "KZT",
+        "org_identifier": "",
+        "website": "https://kmg.example",
+        "salutation": "Уважаемая Асель Ермековна",
+        "notes": "Restricted to the Caspian seal; a three-year pledge, paid in instalments.",
+        "contacts": [
+            (
+                "Assel Nurmagambetova",
+                "Head of social programmes",
+                "donor@kmg.example",
+                "+7 7172 78 60 00",
+                True,
+            )
+        ],
+        # The third instalment falls due in two months: the pledge is still open.
+        "pledges": [
+            ("SEAL", 12, 1, "90000000", [(11, 24, "35000000"), (4, 8, "25000000"), (-2, 1, "30000000")])
+        ],
+        "contributions": [
+            ("SEAL", 11, 24, "35000000", "1", 0, "finance@ibf.example"),
+            ("SEAL", 4, 8, "25000000", "1", 0, "finance@ibf.example"),
+        ],
+    },
+    {
+        "key": "fzs",
+        "name": "Frankfurt Zoological Society (demo)",
+        "kind": DonorKind.FOUNDATION,
+        "country": "DE",
+        "language": "en",
+        "currency": "EUR",
+        "org_identifier": "",
+        "website": "https://fzs.example",
+        "salutation": "Dear Dr. Lehmann, dear friends in Frankfurt",
+        "notes": "Unrestricted support for the fund's general programme.",
+        "contacts": [("Dr. Anna Lehmann", "Programme director, Eurasia", "eurasia@fzs.example", "", False)],
+        "pledges": [],
+        "contributions": [
+            ("GENERAL", 20, 12, "60000", "540.1234", None, "finance@ibf.example"),
+            ("GENERAL", 7, 15, "40000", "604.2516", None, "finance2@ibf.example"),
+        ],
+    },
+    {
+        "key": "private",
+        "name": "Gaukhar Temirbekova (demo)",
+        "kind": DonorKind.INDIVIDUAL,
+        "country": "KZ",
+        "language": "kk",
+        "currency": "KZT",
+        "org_identifier": "",
+        "website": "",
+        "salutation": "Құрметті Гаухар ханым",
+        "notes": "A private donor; unrestricted gifts.",
+        "contacts": [("Gaukhar Temirbekova", "", "g.temirbekova@mail.example", "+7 701 555 12 34", False)],
+        "pledges": [],
+        "contributions": [
+            ("GENERAL", 18, 3, "10000000", "1", None, "finance@ibf.example"),
+            ("GENERAL", 1, 9, "5000000", "1", None, "finance2@ibf.example"),
+        ],
+    },
+]
 
 
 class _BankReferences:
@@ -2760,42 +2881,127 @@ class _BankReferences:
         return f"KZ-{direction}-{day.year}-{self.last[key]:04d}"
 
 
-def _pool_receipts(today):
-    """Every receipt of POOLS as (value date, pool code, amount, description, finance officer), oldest
-    first."""
-    first_of_month = today.replace(day=1)
-    return sorted(
-        (_add_months(first_of_month, -months) + timedelta(days=day - 1), code, amount, source, email)
+def _demo_day(today, months, day):
+    """The ``day``-th of the month ``months`` before this one (negative: after it)."""
+    return _add_months(today.replace(day=1), -months) + timedelta(days=day - 1)
+
+
+def _money_in(today):
+    """Every payment into the pools, oldest first: (value date, pool code, amount, rate or None for
+    money from no donor, donor key, pledge number, description, the recording finance officer)."""
+    payments = [
+        (_demo_day(today, months, day), code, amount, None, None, None, source, email)
         for code, pool in POOLS.items()
         for months, day, amount, source, email in pool["receipts"]
-    )
+    ]
+    payments += [
+        (_demo_day(today, months, day), code, amount, rate, donor["key"], pledge, "", email)
+        for donor in DONORS
+        for code, months, day, amount, rate, pledge, email in donor["contributions"]
+    ]
+    return sorted(payments, key=lambda payment: payment[0])
 
 
-def _load_pools(session, users, calls, today, references):
-    """Create the pools and record the money they received, as the finance officers would."""
-    pools = {}
-    for code, spec in POOLS.items():
-        pools[code] = pool_operations.create_pool(
-            session,
-            users["finance@ibf.example"],
-            code=code,
-            name=spec["name"],
-            currency="KZT",
-            restriction=spec["restriction"],
-            theme=spec.get("theme"),
-            call=calls[spec["call"]][0] if "call" in spec else None,
-        )
-    for value_date, code, amount, source, email in _pool_receipts(today):
-        pool_operations.receive_funds(
-            session,
-            users[email],
-            pools[code],
-            Money.from_decimal(amount, "KZT"),
-            value_date=value_date,
-            bank_reference=references.next("IN", value_date),
-            description=source,
-        )
-    return pools
+class _FundMoney:
+    """The pools and donors of the demo, and the money still to be received (``receive``)."""
+
+    def __init__(self, session, users, calls, today, references):
+        self.session, self.users, self.references = session, users, references
+        finance = users["finance@ibf.example"]
+        self.pools = {}
+        for code, spec in POOLS.items():
+            self.pools[code] = pool_operations.create_pool(
+                session,
+                finance,
+                code=code,
+                name=spec["name"],
+                currency="KZT",
+                restriction=spec["restriction"],
+                theme=spec.get("theme"),
+                call=calls[spec["call"]][0] if "call" in spec else None,
+            )
+        self.donors, self.pledges = {}, {}
+        for spec in DONORS:
+            self.donors[spec["key"]] = donor = donor_operations.create_donor(
+                session,
+                finance,
+                name=spec["name"],
+                kind=spec["kind"],
+                country=spec["country"],
+                preferred_language=spec["language"],
+                preferred_currency=spec["currency"],
+                org_identifier=spec["org_identifier"],
+                website=spec["website"],
+                salutation=spec["salutation"],
+                notes=spec["notes"],
+            )
+            for name, position, email, phone, portal in spec["contacts"]:
+                if portal:
+                    # The demo login: an account with the demo password, which the contact is given.
+                    user = create_user(
+                        session,
+                        None,
+                        email=email,
+                        full_name=name,
+                        roles=[Role.DONOR],
+                        locale=spec["language"],
+                    )
+                    user.password_hash = users[OFFICER_EMAIL].password_hash  # the demo password, hashed once
+                    users[email] = user
+                donor_operations.add_contact(
+                    session,
+                    finance,
+                    donor,
+                    name=name,
+                    email=email,
+                    position=position,
+                    phone=phone,
+                    portal_access=portal,
+                )
+            for number, (code, months, day, amount, instalments) in enumerate(spec["pledges"]):
+                self.pledges[(spec["key"], number)] = donor_operations.record_pledge(
+                    session,
+                    finance,
+                    donor,
+                    self.pools[code],
+                    Money.from_decimal(amount, spec["currency"]),
+                    _demo_day(today, months, day),
+                    [
+                        (_demo_day(today, due_months, due_day), Money.from_decimal(part, spec["currency"]))
+                        for due_months, due_day, part in instalments
+                    ],
+                )
+        self.pending = _money_in(today)
+
+    def receive(self, before=None):
+        """Record the payments dated before ``before`` (all of them without it) still to be recorded."""
+        while self.pending and (before is None or self.pending[0][0] < before):
+            value_date, code, amount, rate, donor_key, pledge, source, email = self.pending.pop(0)
+            pool = self.pools[code]
+            reference = self.references.next("IN", value_date)
+            if donor_key is None:
+                pool_operations.receive_funds(
+                    self.session,
+                    self.users[email],
+                    pool,
+                    Money.from_decimal(amount, "KZT"),
+                    value_date=value_date,
+                    bank_reference=reference,
+                    description=source,
+                )
+                continue
+            donor = self.donors[donor_key]
+            donor_operations.record_contribution(
+                self.session,
+                self.users[email],
+                donor,
+                pool,
+                Money.from_decimal(amount, donor.preferred_currency),
+                rate=Decimal(rate),
+                value_date=value_date,
+                bank_reference=reference,
+                pledge=None if pledge is None else self.pledges[(donor_key, pledge)],
+            )
 
 
 # -- grants ---------------------------------------------------------------------------------------------
@@ -3227,7 +3433,7 @@ def seed_demo(session, force=False):
     for call, _closes_at in calls.values():
         review_operations.start_rubric(session, officer, call)
     references = _BankReferences()
-    _load_pools(session, users, calls, today, references)
+    money = _FundMoney(session, users, calls, today, references)
     _load_reviewer_profiles(session, officer, users, organisations)
     proposals = _load_proposals(session, organisations, calls, officer, today, now)
     earlier, earlier_closes = calls["steppe-wetlands"]
@@ -3236,6 +3442,6 @@ def seed_demo(session, force=False):
     _review_closed_call(
         session, officer, leopard, proposals, leopard_closes, CLOSED_CALL_REVIEWS, DECLARED_CONFLICT
     )
-    _hold_board_meetings(session, users, proposals, today, references)
+    _hold_board_meetings(session, users, proposals, today, references, money)
     session.flush()
     return demo_logins()

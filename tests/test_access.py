@@ -18,6 +18,8 @@ from fundapp.applications import sections
 from fundapp.applications.models import CallState, ProposalState, ProposalVersion, SectionConflict
 from fundapp.applications.submission import add_attachment
 from fundapp.board.models import MeetingState
+from fundapp.core.db import utcnow
+from fundapp.core.money import Money
 from fundapp.core.permissions import Role
 from fundapp.core.storage import save_upload
 from fundapp.reviews.models import AssignmentState
@@ -79,6 +81,14 @@ FINANCE = [302, 403, 403, 403, 403, 403, 200, 200]
 FINANCE_404 = [302, 403, 403, 403, 403, 403, 404, 404]
 #: Payments show bank details: finance officers only.
 PAYMENTS = [302, 403, 403, 403, 403, 403, 200, 403]
+
+#: Donor records: programme officers read them, finance officers and admins manage them.
+DONOR_READERS = [302, 403, 403, 403, 403, 200, 200, 200]
+DONOR_MANAGERS = [302, 403, 403, 403, 403, 403, 200, 200]
+#: The donor portal: users with the donor role only (covered in the donor's own column below).
+PORTAL = [302, 403, 403, 403, 403, 403, 403, 403]
+#: Open data: public.
+PUBLIC = EVERYONE
 
 # url template -> expected status per person (same order as PEOPLE)
 ROUTES = {
@@ -257,6 +267,35 @@ ROUTES = {
     "/finance/payments": PAYMENTS,
     "/finance/payments.csv": PAYMENTS,
     "/finance/payments.xml?execution_date=2099-01-05": PAYMENTS,
+    # -- donors, donor reports and open data -----------------------------------------------------------------
+    "/donors/": DONOR_READERS,
+    "/donors/new": DONOR_MANAGERS,
+    "/donors/{donor}": DONOR_READERS,
+    "/donors/DNR-9999": [302, 403, 403, 403, 403, 404, 404, 404],
+    "/donors/{donor}/edit": DONOR_MANAGERS,
+    "/donors/{donor}/contacts/new": DONOR_MANAGERS,
+    "/donors/{donor}/contributions/new": DONOR_MANAGERS,
+    "/donors/{donor}/pledges/new": DONOR_MANAGERS,
+    "/donors/{donor}/contacts/{contact}/portal": NOT_ALLOWED,
+    "/donors/{donor}/pledges/{pledge}/cancel": NOT_ALLOWED,
+    "/portal/": PORTAL,
+    "/portal/projects/{funded_grant}": PORTAL,
+    "/portal/projects/{grant}": PORTAL,
+    "/portal/projects/IBF-1999-9999": PORTAL,
+    "/portal/projects/{funded_grant}/photos/999999": PORTAL,
+    "/reports/": DONOR_READERS,
+    "/reports/{generated_report}": DONOR_READERS,
+    "/reports/999999": [302, 403, 403, 403, 403, 404, 404, 404],
+    "/reports/{generated_report}/download": [302, 403, 403, 403, 403, 404, 404, 404],  # not ready yet
+    "/reports/donor": NOT_ALLOWED,
+    "/reports/portfolio": NOT_ALLOWED,
+    "/open-data": PUBLIC,
+    "/open-data/iati.xml": PUBLIC,
+    "/open-data/360giving.json": PUBLIC,
+    "/open-data/360giving.csv": PUBLIC,
+    "/exports/grants.xlsx": DONOR_READERS,
+    "/exports/tranches.xlsx": DONOR_READERS,
+    "/exports/contributions.xlsx": DONOR_MANAGERS,
 }
 
 
@@ -323,12 +362,14 @@ def people(db):
     other_attachment = add_attachment(db.session, outsider, other, "other", _pdf("other.pdf"))
     reviews = _reviews(everyone["reviewer"])
     grants = _grants(db, applicant)  # before the board: its factories make a board of their own
+    donors = _donors(db, grants)
     board = _board(db, everyone)
     db.session.commit()
     ids = {
         **reviews,
         **board,
         **grants,
+        **donors,
         "reviewer": everyone["reviewer"].id,
         "org": applicant.primary_organisation.id,
         "user": applicant.id,
@@ -416,6 +457,37 @@ def _grants(db, applicant):
     }
 
 
+def _donors(db, grants):
+    """A donor whose contribution funds the active grant (recorded before a second grant is signed, so
+    the commitment is attributed to it), with a pledge, a portal user and a generated report."""
+    from fundapp.disbursements.models import Grant
+    from fundapp.donors import operations as donor_operations
+    from fundapp.donors.models import GeneratedReport, ReportJobState, ReportKind
+    from tests.disbursements.factories import activate, make_grant
+    from tests.donors.factories import make_contribution, make_donor, make_donor_user
+
+    donor = make_donor()
+    pool = db.session.query(Grant).filter_by(reference=grants["grant"]).one().pool
+    make_contribution(donor, pool, "1000.00", currency="EUR", rate="540.25")
+    funded = make_grant(call=pool.call)
+    activate(funded)
+    pledge = donor_operations.record_pledge(
+        db.session, None, donor, pool, Money.from_decimal("5000.00", "EUR"), utcnow().date(), []
+    )
+    user = make_donor_user(donor)
+    report = GeneratedReport(kind=ReportKind.DONOR, donor_id=donor.id, state=ReportJobState.QUEUED)
+    db.session.add(report)
+    db.session.flush()
+    return {
+        "donor": donor.reference,
+        "donor_user": user.id,
+        "funded_grant": funded.reference,
+        "pledge": pledge.id,
+        "contact": donor.contacts[0].id,
+        "generated_report": report.id,
+    }
+
+
 @pytest.mark.parametrize("url", list(ROUTES))
 def test_every_route_answers_each_role_as_expected(app, client, db, people, url):
     everyone, ids = people
@@ -445,6 +517,11 @@ GUARDED_BLUEPRINTS = (
     "grants",
     "grant_reports",
     "finance",
+    "donors",
+    "portal",
+    "reports",
+    "opendata",
+    "exports",
 )
 
 
@@ -478,6 +555,47 @@ def _matches(rule, path):
         elif rule_part != path_part:
             return False
     return True
+
+
+#: What a donor's contact (role DONOR) may open: public pages, the open data and their portal.
+DONOR_USER_PAGES = {
+    "/": 200,
+    "/login": 302,
+    "/register": 302,
+    "/password/forgot": 200,
+    "/calls": 200,
+    "/calls/{call_ref}": 200,
+    "/csrf-token": 200,
+    "/open-data": 200,
+    "/open-data/iati.xml": 200,
+    "/open-data/360giving.json": 200,
+    "/open-data/360giving.csv": 200,
+    "/portal/": 200,
+    "/portal/projects/{funded_grant}": 200,
+    "/reports/{generated_report}": 200,  # their own donor's report (its status page)
+}
+
+
+def test_a_donor_user_opens_only_public_pages_and_their_portal(app, db, people):
+    """Every route of the table, as a donor's contact: their portal and public pages answer; everything
+    else is refused (403), does not exist for them (404) or is POST only (405). Another donor's or an
+    unfunded grant in the portal is 404."""
+    everyone, ids = people
+    browser = app.test_client()
+    login(browser, db.session.get(type(everyone["admin"]), ids["donor_user"]))
+    unexpected = {}
+    for url in ROUTES:
+        with browser.get(url.format(**ids), buffered=True) as response:
+            status = response.status_code
+        expected = DONOR_USER_PAGES.get(url)
+        if (expected is not None and status != expected) or (
+            expected is None and status not in (403, 404, 405)
+        ):
+            unexpected[url] = status
+    assert unexpected == {}
+    for url in ("/portal/projects/{grant}", "/portal/projects/IBF-1999-9999"):
+        with browser.get(url.format(**ids)) as response:
+            assert response.status_code == 404, url
 
 
 def test_anonymous_visitor_is_sent_to_login_with_next(client, db, people):

@@ -11,8 +11,9 @@ import hashlib
 import json
 import shutil
 import subprocess
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -36,10 +37,13 @@ from fundapp.core.audit import AuditEvent
 from fundapp.core.db import utcnow
 from fundapp.core.formatting import fund_timezone
 from fundapp.core.mail import OutboxMessage
+from fundapp.core.money import Money
+from fundapp.core.permissions import Role
 from fundapp.core.storage import stored_bytes
 from fundapp.demo import (
     APPROVER_EMAIL,
     DEMO_PASSWORD,
+    DONORS,
     GRANT_STORIES,
     OFFICER_EMAIL,
     POOLS,
@@ -59,9 +63,13 @@ from fundapp.disbursements.models import (
     JournalEntry,
     ReportFileKind,
     ReportState,
+    Restriction,
     Tranche,
     TrancheState,
 )
+from fundapp.donors import allocation as donor_allocation
+from fundapp.donors import queries as donor_queries
+from fundapp.donors.models import Allocation, Contribution, Donor, DonorKind, Pledge, PledgeState
 from fundapp.extensions import db as _db
 from fundapp.extensions import limiter
 from fundapp.reviews import operations as review_operations
@@ -752,6 +760,17 @@ def test_the_ledger_holds(app, session):
     assert result.exit_code == 0, result.output
 
 
+def expected_received(code):
+    """What POOLS and DONORS say pool ``code`` received, in tiyn: its receipts from no donor and the
+    donors' contributions at their rates."""
+    total = sum(int(amount) * 100 for _m, _d, amount, *_rest in POOLS[code]["receipts"])
+    for donor in DONORS:
+        for pool, _months, _day, amount, rate, *_rest in donor["contributions"]:
+            if pool == code:
+                total += Money.from_decimal(amount, donor["currency"]).convert(Decimal(rate), "KZT").minor
+    return total
+
+
 def test_pools_received_their_money_in_the_past_before_the_board_committed_it(session):
     for code, spec in POOLS.items():
         pool = session.scalar(select(FundingPool).where(FundingPool.code == code))
@@ -760,12 +779,13 @@ def test_pools_received_their_money_in_the_past_before_the_board_committed_it(se
             .where(JournalEntry.pool_id == pool.id, JournalEntry.kind == EntryKind.RECEIPT)
             .order_by(JournalEntry.value_date)
         ).all()
-        assert len(receipts) == len(spec["receipts"])
+        from_donors = [row for donor in DONORS for row in donor["contributions"] if row[0] == code]
+        assert len(receipts) == len(spec["receipts"]) + len(from_donors)
         assert all(
             entry.value_date <= today() and entry.bank_reference.startswith("KZ-IN-") for entry in receipts
         )
         figures = ledger.pool_figures(session, pool)
-        assert figures.received.minor == sum(int(amount) * 100 for _m, _d, amount, *_rest in spec["receipts"])
+        assert figures.received.minor == expected_received(code)
         assert figures.available.minor >= 0
         for grant in session.scalars(select(Grant).where(Grant.pool_id == pool.id)):
             decided_on = grant.agenda_item.decided_at.astimezone(fund_timezone()).date()
@@ -797,25 +817,27 @@ def test_summary_counts_grants_tranches_reports_and_pool_balances(app, session):
     balances = summary["pool_balances"]
     assert set(balances) == set(POOLS)
     million = 1_000_000 * 100
+    general = expected_received("GENERAL")
     assert balances["GENERAL"] | {"currency": "KZT"} == {
         "currency": "KZT",
         "restriction": "unrestricted",
-        "received_minor": 85 * million,
+        "received_minor": general,
         "refunded_minor": 0,
         # Tengiz, Ural and Biylikol signed; Biylikol's cancelled last tranche went back at closure.
         "committed_minor": (14 + 18 + 8) * million - 1_600_000 * 100,
         "reserved_minor": 0,
-        "available_minor": 85 * million - (14 + 18 + 8) * million + 1_600_000 * 100,
+        "available_minor": general - (14 + 18 + 8) * million + 1_600_000 * 100,
         "released_minor": (11_200_000 + 7_200_000 + 6_400_000) * 100,
     }
     steppe = balances["STEPPE"]
-    assert steppe["received_minor"] == 85 * million and steppe["refunded_minor"] == 1_150_000 * 100
+    assert steppe["received_minor"] == expected_received("STEPPE")
+    assert steppe["refunded_minor"] == 1_150_000 * 100
     assert steppe["committed_minor"] == (24 + 16 + 12 + 6) * million
-    assert steppe["available_minor"] == (85 - 58) * million + 1_150_000 * 100
+    assert steppe["available_minor"] == expected_received("STEPPE") - 58 * million + 1_150_000 * 100
     leopard = balances["LEOPARD"]
     assert leopard["committed_minor"] == 25 * million
     assert leopard["reserved_minor"] == grant_of(session, "leopard-community-rangers").amount_minor
-    assert leopard["available_minor"] == (70 - 25) * million
+    assert leopard["available_minor"] == expected_received("LEOPARD") - 25 * million
     assert balances["SEAL"]["available_minor"] == balances["SEAL"]["received_minor"] == 60 * million
     for figures in balances.values():
         assert figures["available_minor"] == (
@@ -845,3 +867,161 @@ def test_staff_and_grantees_open_the_grant_pages(app, session):
     for report in grant.reports:
         assert browser.get(f"/grants/{grant.reference}/reports/{report.number}").status_code == 200
     assert browser.get(f"/grants/{grant_of(session, 'wetland-tengiz').reference}").status_code in (403, 404)
+
+
+# -- donors ---------------------------------------------------------------------------------------------
+
+
+def donor_named(session, key):
+    name = next(donor["name"] for donor in DONORS if donor["key"] == key)
+    return session.scalar(select(Donor).where(Donor.name == name))
+
+
+def test_several_donors_give_in_three_currencies_restricted_and_unrestricted(session):
+    donors = session.scalars(select(Donor).order_by(Donor.reference)).all()
+    contributions = session.scalars(select(Contribution)).all()
+
+    assert [donor.name for donor in donors] == [donor["name"] for donor in DONORS]
+    assert {donor.kind for donor in donors} == set(DonorKind)
+    assert {donor.preferred_language for donor in donors} == {"en", "ru", "kk"}
+    assert {c.currency for c in contributions} >= {"EUR", "USD", "KZT"}
+    restrictions = {c.pool.restriction for c in contributions}
+    assert Restriction.UNRESTRICTED in restrictions and {Restriction.THEME, Restriction.CALL} <= restrictions
+    assert all(donor.contacts and donor.contributions for donor in donors)
+    # Rates with decimals, as the bank gave them; same-currency gifts at 1.
+    assert any(Decimal(c.rate) != Decimal(c.rate).to_integral_value() for c in contributions)
+    assert all(Decimal(c.rate) == 1 for c in contributions if c.currency == "KZT")
+    # Some money came from no donor: "other funds".
+    from_donors = {c.entry_id for c in contributions}
+    receipts = session.scalars(select(JournalEntry).where(JournalEntry.kind == EntryKind.RECEIPT)).all()
+    assert [entry for entry in receipts if entry.id not in from_donors]
+
+
+def test_every_contribution_is_a_ledger_receipt_of_its_amount_at_its_rate(session):
+    for contribution in session.scalars(select(Contribution)):
+        entry = session.get(JournalEntry, contribution.entry_id)
+        assert entry.kind == EntryKind.RECEIPT and entry.pool_id == contribution.pool_id
+        assert entry.value_date == contribution.value_date < today()
+        assert entry.bank_reference == contribution.bank_reference
+        assert contribution.bank_reference.startswith("KZ-IN-")
+        into_pool = [p for p in entry.postings if p.account_id == contribution.pool.account_id]
+        assert [-p.amount_minor for p in into_pool] == [contribution.base_amount_minor]
+        assert sum(p.amount_minor for p in entry.postings) == 0
+        expected = contribution.amount.convert(Decimal(contribution.rate), "KZT")
+        assert contribution.base_amount == expected
+
+
+def test_one_pledge_was_paid_in_full_and_one_is_still_open(session):
+    pledges = {pledge.donor.name: pledge for pledge in session.scalars(select(Pledge))}
+    states = Counter(pledge.state for pledge in pledges.values())
+
+    assert states[PledgeState.FULFILLED] >= 1 and states[PledgeState.OPEN] >= 1
+    for pledge in pledges.values():
+        received = sum(c.amount_minor for c in pledge.contributions)
+        assert len(pledge.instalments) >= 2
+        assert sum(i.amount_minor for i in pledge.instalments) == pledge.amount_minor
+        if pledge.state == PledgeState.FULFILLED:
+            assert received == pledge.amount_minor
+        else:
+            assert 0 < received < pledge.amount_minor
+            assert any(i.due_on > today() for i in pledge.instalments)
+
+
+def test_allocations_never_exceed_the_contributions(session):
+    allocated = defaultdict(int)
+    for row in session.scalars(select(Allocation).where(Allocation.contribution_id.is_not(None))):
+        allocated[row.contribution_id] += row.amount_minor
+    for contribution in session.scalars(select(Contribution)):
+        assert 0 <= allocated[contribution.id] <= contribution.base_amount_minor
+    for pool in session.scalars(select(FundingPool)):
+        assert all(free >= 0 for _c, free in donor_allocation.unallocated(session, pool))
+
+
+def test_every_signed_grant_is_attributed_in_full_to_money_received_before_its_signing(session):
+    signed = 0
+    for grant in session.scalars(select(Grant)):
+        allocations = session.scalars(select(Allocation).where(Allocation.grant_id == grant.id)).all()
+        if grant.fund_signed_on is None:
+            assert allocations == []
+            continue
+        signed += 1
+        assert (
+            sum(a.amount_minor for a in allocations) == ledger.grant_figures(session, grant).committed.minor
+        )
+        for entry in session.scalars(
+            select(JournalEntry).where(
+                JournalEntry.grant_id == grant.id,
+                JournalEntry.kind.in_([EntryKind.COMMITMENT, EntryKind.DECOMMITMENT]),
+            )
+        ):
+            parts = sum(a.amount_minor for a in allocations if a.entry_id == entry.id)
+            sign = 1 if entry.kind == EntryKind.COMMITMENT else -1
+            assert parts == sign * abs(sum(p.amount_minor for p in entry.postings if p.amount_minor > 0))
+        for allocation in allocations:
+            if allocation.contribution is not None:
+                assert allocation.contribution.pool_id == grant.pool_id
+                assert allocation.contribution.value_date < grant.fund_signed_on, grant.reference
+    assert signed == 8
+    # The steppe pool's donor ran out before the last steppe grant: the rest is "other funds".
+    assert session.scalar(
+        select(func.count()).select_from(Allocation).where(Allocation.contribution_id.is_(None))
+    )
+
+
+def test_the_closed_grants_decommitment_unwinds_the_latest_donors_share(session):
+    closed = grant_of(session, "wetland-biylikol")
+    decommitment = session.scalar(
+        select(JournalEntry).where(
+            JournalEntry.grant_id == closed.id, JournalEntry.kind == EntryKind.DECOMMITMENT
+        )
+    )
+    unwound = session.scalars(select(Allocation).where(Allocation.entry_id == decommitment.id)).all()
+
+    assert unwound and all(a.amount_minor < 0 and a.contribution is not None for a in unwound)
+    assert -sum(a.amount_minor for a in unwound) == 1_600_000 * 100
+    net = donor_allocation.net_by_contribution(session, closed)
+    assert sum(net.values()) == ledger.grant_figures(session, closed).released.minor
+    assert all(minor > 0 for minor in net.values())
+
+
+def test_donors_fund_released_grants_and_the_seal_partner_awaits_its_call(session):
+    for key in ("bmz", "fzs", "private"):
+        donor = donor_named(session, key)
+        figures = donor_queries.donor_figures(session, donor)
+        assert figures.released.base.minor > 0, key
+        assert figures.allocated.base.minor <= figures.contributed.base.minor
+        assert figures.balance.base == figures.contributed.base - figures.allocated.base
+        assert donor_queries.funded_projects(session, donor)
+    bmz = donor_queries.donor_figures(session, donor_named(session, "bmz"))
+    assert bmz.donor_currency == "EUR" and bmz.contributed.donor == Money.from_decimal("135000", "EUR")
+    sgp = donor_queries.funded_projects(session, donor_named(session, "sgp"))
+    assert [project.reference for project in sgp] == [grant_of(session, "leopard-camera-traps").reference]
+    kmg = donor_named(session, "kmg")
+    assert donor_queries.funded_projects(session, kmg) == []
+    assert donor_queries.donor_figures(session, kmg).balance.base == Money.from_decimal("60000000", "KZT")
+
+
+def test_the_demo_donors_sign_in_to_the_portal(app, seeded, session):
+    portal_logins = [
+        (email, donor["name"])
+        for donor in DONORS
+        for _name, _position, email, _phone, portal in donor["contacts"]
+        if portal
+    ]
+    assert {email for email, _name in portal_logins} == {"donor@bmz.example", "donor@kmg.example"}
+    for email, name in portal_logins:
+        user = demo_user(session, email)
+        assert user.roles == {Role.DONOR} and email in seeded
+        limiter.reset()
+        browser = app.test_client()
+        login(browser, user, DEMO_PASSWORD)
+        page = browser.get("/portal/")
+        assert page.status_code == 200, email
+        html = page.get_data(as_text=True)
+        assert name in html
+        if email == "donor@bmz.example":
+            assert grant_of(session, "steppe-ustyurt").title in html
+            project = browser.get(f"/portal/projects/{grant_of(session, 'steppe-ustyurt').reference}")
+            assert project.status_code == 200
+            other = browser.get(f"/portal/projects/{grant_of(session, 'wetland-tengiz').reference}")
+            assert other.status_code == 404

@@ -122,3 +122,10 @@ def minutes_command(meeting_ref, out):
 def _fail(message):
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
+
+
+# The donor and portfolio reports live with the reports module; they belong to the same group.
+from fundapp.reports.cli import donor_report_command, portfolio_report_command  # noqa: E402
+
+report_group.add_command(donor_report_command)
+report_group.add_command(portfolio_report_command)

@@ -56,7 +56,8 @@ def _sqrt(value):
 
 
 def configure_engine(engine):
-    """Make SQLite behave: real transactions (with savepoints) and enforced foreign keys.
+    """Make SQLite behave: real transactions (with savepoints), one writer at a time waiting its turn, and
+    enforced foreign keys.
 
     Python's sqlite3 module opens transactions lazily and breaks SAVEPOINT; SQLAlchemy's documented
     recipe takes over the BEGIN itself.
@@ -75,4 +76,7 @@ def configure_engine(engine):
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock at the start, waiting (sqlite3's timeout) while another
+        # connection holds it. A deferred BEGIN that later writes fails at once with "database is
+        # locked" when two requests overlap (a double click), instead of waiting its turn.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

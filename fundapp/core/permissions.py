@@ -19,6 +19,7 @@ class Role(StrEnum):
     PROGRAMME_OFFICER = "programme_officer"
     FINANCE_OFFICER = "finance_officer"
     ADMIN = "admin"
+    DONOR = "donor"  # a donor's contact on the donor portal
 
     @property
     def label(self):
@@ -32,6 +33,7 @@ ROLE_LABELS = {
     Role.PROGRAMME_OFFICER: _l("Programme officer"),
     Role.FINANCE_OFFICER: _l("Finance officer"),
     Role.ADMIN: _l("Admin"),
+    Role.DONOR: _l("Donor"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import flash, request
+from flask import current_app, flash, has_request_context, request, url_for
 
 
 def show_domain_error(error, form=None):
@@ -21,3 +21,12 @@ def safe_next_url(default):
     if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
         return target
     return default
+
+
+def external_url(endpoint, **values):
+    """An absolute link to ``endpoint`` for a mail: from the request being served, or, outside any request
+    (a command, a background job), from the BASE_URL setting."""
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        return url_for(endpoint, _external=True, **values)

@@ -42,6 +42,7 @@ from fundapp.disbursements.models import (
     TrancheState,
 )
 from fundapp.disbursements.workflow import GRANT_WORKFLOW, TRANCHE_WORKFLOW
+from fundapp.donors import allocation
 
 #: Grants whose due tranches may be approved and released.
 PAYING_STATES = (GrantState.ACTIVE, GrantState.COMPLETED)
@@ -492,7 +493,7 @@ def sign_grant(
         session, GRANT_WORKFLOW, grant, GrantState.ACTIVE, actor, context={"signed_copy": stored.sha256}
     )
     grant.activated_at = utcnow()
-    ledger.post_entry(
+    entry = ledger.post_entry(
         session,
         actor,
         EntryKind.COMMITMENT,
@@ -502,6 +503,8 @@ def sign_grant(
         pool=grant.pool,
         grant=grant,
     )
+    # Whose money it is: attributed to the pool's contributions, first in, first out.
+    allocation.attribute_commitment(session, grant, entry, grant.amount)
     refresh_due(session, grant)
     _mail_grantee(
         session,
@@ -828,7 +831,7 @@ def close_grant(session, actor, grant):
     transition(session, GRANT_WORKFLOW, grant, GrantState.CLOSED, actor)
     outstanding = ledger.grant_figures(session, grant).outstanding
     if outstanding.minor > 0:
-        ledger.post_entry(
+        entry = ledger.post_entry(
             session,
             actor,
             EntryKind.DECOMMITMENT,
@@ -838,6 +841,7 @@ def close_grant(session, actor, grant):
             pool=grant.pool,
             grant=grant,
         )
+        allocation.attribute_decommitment(session, grant, entry, outstanding)
     grant.closed_at = utcnow()
     session.flush()
     return grant

@@ -3,14 +3,16 @@
 The ledger's journal_entry and posting rows are never updated or deleted: triggers refuse it on SQLite
 and PostgreSQL (the same statements fundapp.disbursements.ledger installs with create_all).
 
+hand-written: keep (scripts/regenerate-initial-migration puts it back on top of a new initial revision)
+
 Revision ID: a1f0c0de0001
-Revises: 16ac36e3b94d
+Revises: 7f5a0a5f61a3
 """
 
 from alembic import op
 
 revision = "a1f0c0de0001"
-down_revision = "16ac36e3b94d"
+down_revision = "7f5a0a5f61a3"
 branch_labels = None
 depends_on = None
 

@@ -21,6 +21,7 @@ from fundapp.core.storage import save_upload
 from fundapp.disbursements import ledger
 from fundapp.disbursements.grants import create_grant
 from fundapp.disbursements.models import EntryKind, FundingPool, GrantState
+from fundapp.donors.allocation import attribute_commitment
 from fundapp.extensions import db
 from tests.applications.factories import fund_call, make_call, make_officer
 from tests.board.factories import make_agenda_item, make_meeting
@@ -90,7 +91,7 @@ def activate(grant, officer=None, signed_on=None):
     grant.bank_bic = organisation.bank_bic
     grant.bank_iban = organisation.bank_iban
     grant.bank_kbe = organisation.bank_kbe
-    ledger.post_entry(
+    entry = ledger.post_entry(
         db.session,
         officer,
         EntryKind.COMMITMENT,
@@ -100,6 +101,7 @@ def activate(grant, officer=None, signed_on=None):
         grant=grant,
         description=f"Commitment of {grant.reference}",
     )
+    attribute_commitment(db.session, grant, entry, grant.amount)
     grant.state = GrantState.ACTIVE
     grant.activated_at = utcnow()
     db.session.flush()

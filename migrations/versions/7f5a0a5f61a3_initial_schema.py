@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 16ac36e3b94d
+Revision ID: 7f5a0a5f61a3
 Revises: 
-Create Date: 2026-11-24 05:41:33.090185
+Create Date: 2026-11-24 06:45:40.590641
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '16ac36e3b94d'
+revision = '7f5a0a5f61a3'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -130,6 +130,26 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_call')),
     sa.UniqueConstraint('reference', name=op.f('uq_call_reference'))
     )
+    op.create_table('donor',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('kind', sa.Enum('government', 'multilateral', 'foundation', 'company', 'individual', name='donor_kind', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('preferred_language', sa.String(length=5), nullable=False),
+    sa.Column('preferred_currency', sa.String(length=3), nullable=False),
+    sa.Column('org_identifier', sa.String(length=100), nullable=False),
+    sa.Column('website', sa.String(length=300), nullable=False),
+    sa.Column('salutation', sa.String(length=300), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("preferred_language IN ('en', 'ru', 'kk')", name=op.f('ck_donor_known_language')),
+    sa.CheckConstraint('length(country) = 2', name=op.f('ck_donor_country_alpha2')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_donor_created_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_donor')),
+    sa.UniqueConstraint('reference', name=op.f('uq_donor_reference'))
+    )
     op.create_table('organisation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name_en', sa.String(length=300), nullable=False),
@@ -184,7 +204,7 @@ def upgrade():
     op.create_table('user_role',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('role', sa.Enum('applicant', 'reviewer', 'board_member', 'programme_officer', 'finance_officer', 'admin', name='role', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('role', sa.Enum('applicant', 'reviewer', 'board_member', 'programme_officer', 'finance_officer', 'admin', 'donor', name='role', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('granted_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('granted_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['granted_by_id'], ['user_account.id'], name=op.f('fk_user_role_granted_by_id_user_account')),
@@ -192,6 +212,23 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_role')),
     sa.UniqueConstraint('user_id', 'role', name='uq_user_role_user_id_role')
     )
+    op.create_table('donor_contact',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('donor_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('position', sa.String(length=200), nullable=False),
+    sa.Column('email', sa.String(length=255), nullable=False),
+    sa.Column('phone', sa.String(length=40), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['donor_id'], ['donor.id'], name=op.f('fk_donor_contact_donor_id_donor'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_donor_contact_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_donor_contact')),
+    sa.UniqueConstraint('donor_id', 'user_id', name='uq_donor_contact_donor_id_user_id')
+    )
+    with op.batch_alter_table('donor_contact', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_donor_contact_donor_id'), ['donor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_donor_contact_user_id'), ['user_id'], unique=False)
+
     op.create_table('eligibility_question',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('call_id', sa.Integer(), nullable=False),
@@ -224,6 +261,29 @@ def upgrade():
     sa.UniqueConstraint('account_id', name=op.f('uq_funding_pool_account_id')),
     sa.UniqueConstraint('code', name=op.f('uq_funding_pool_code'))
     )
+    op.create_table('generated_report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('donor', 'portfolio', name='generated_report_kind', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('donor_id', sa.Integer(), nullable=True),
+    sa.Column('parameters', sa.JSON(), nullable=False),
+    sa.Column('state', sa.Enum('queued', 'running', 'done', 'failed', name='report_job_state', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('progress', sa.Integer(), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('file_id', sa.Integer(), nullable=True),
+    sa.Column('sha256', sa.String(length=64), nullable=True),
+    sa.Column('job_id', sa.String(length=80), nullable=True),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('requested_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('progress BETWEEN 0 AND 100', name=op.f('ck_generated_report_progress_percent')),
+    sa.ForeignKeyConstraint(['donor_id'], ['donor.id'], name=op.f('fk_generated_report_donor_id_donor')),
+    sa.ForeignKeyConstraint(['file_id'], ['stored_file.id'], name=op.f('fk_generated_report_file_id_stored_file')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['user_account.id'], name=op.f('fk_generated_report_requested_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_generated_report'))
+    )
+    with op.batch_alter_table('generated_report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_generated_report_donor_id'), ['donor_id'], unique=False)
+
     op.create_table('invitation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
@@ -399,6 +459,27 @@ def upgrade():
     with op.batch_alter_table('criterion', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_criterion_rubric_id'), ['rubric_id'], unique=False)
 
+    op.create_table('pledge',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('donor_id', sa.Integer(), nullable=False),
+    sa.Column('pool_id', sa.Integer(), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('pledged_on', sa.Date(), nullable=False),
+    sa.Column('state', sa.Enum('open', 'fulfilled', 'cancelled', name='pledge_state', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('amount_minor > 0', name=op.f('ck_pledge_amount_positive')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_pledge_created_by_id_user_account')),
+    sa.ForeignKeyConstraint(['donor_id'], ['donor.id'], name=op.f('fk_pledge_donor_id_donor')),
+    sa.ForeignKeyConstraint(['pool_id'], ['funding_pool.id'], name=op.f('fk_pledge_pool_id_funding_pool')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pledge'))
+    )
+    with op.batch_alter_table('pledge', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pledge_donor_id'), ['donor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pledge_pool_id'), ['pool_id'], unique=False)
+
     op.create_table('proposal_attachment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('proposal_id', sa.Integer(), nullable=False),
@@ -537,6 +618,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_grant_award_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_grant_award_pool_id'), ['pool_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_grant_award_state'), ['state'], unique=False)
+
+    op.create_table('pledge_instalment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('pledge_id', sa.Integer(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.CheckConstraint('amount_minor > 0', name=op.f('ck_pledge_instalment_amount_positive')),
+    sa.ForeignKeyConstraint(['pledge_id'], ['pledge.id'], name=op.f('fk_pledge_instalment_pledge_id_pledge'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pledge_instalment'))
+    )
+    with op.batch_alter_table('pledge_instalment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pledge_instalment_pledge_id'), ['pledge_id'], unique=False)
 
     op.create_table('review',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -749,6 +843,37 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_journal_entry_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_journal_entry_pool_id'), ['pool_id'], unique=False)
 
+    op.create_table('contribution',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('donor_id', sa.Integer(), nullable=False),
+    sa.Column('pledge_id', sa.Integer(), nullable=True),
+    sa.Column('pool_id', sa.Integer(), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('rate', sa.String(length=40), nullable=False),
+    sa.Column('base_amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('base_currency', sa.String(length=3), nullable=False),
+    sa.Column('value_date', sa.Date(), nullable=False),
+    sa.Column('bank_reference', sa.String(length=140), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('amount_minor > 0', name=op.f('ck_contribution_amount_positive')),
+    sa.CheckConstraint('base_amount_minor > 0', name=op.f('ck_contribution_base_amount_positive')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_contribution_created_by_id_user_account')),
+    sa.ForeignKeyConstraint(['donor_id'], ['donor.id'], name=op.f('fk_contribution_donor_id_donor')),
+    sa.ForeignKeyConstraint(['entry_id'], ['journal_entry.id'], name=op.f('fk_contribution_entry_id_journal_entry')),
+    sa.ForeignKeyConstraint(['pledge_id'], ['pledge.id'], name=op.f('fk_contribution_pledge_id_pledge')),
+    sa.ForeignKeyConstraint(['pool_id'], ['funding_pool.id'], name=op.f('fk_contribution_pool_id_funding_pool')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contribution')),
+    sa.UniqueConstraint('entry_id', name=op.f('uq_contribution_entry_id'))
+    )
+    with op.batch_alter_table('contribution', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contribution_donor_id'), ['donor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contribution_pledge_id'), ['pledge_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contribution_pool_id'), ['pool_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contribution_value_date'), ['value_date'], unique=False)
+
     op.create_table('posting',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('entry_id', sa.Integer(), nullable=False),
@@ -765,16 +890,49 @@ def upgrade():
         batch_op.create_index('ix_posting_account_id_entry_id', ['account_id', 'entry_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_posting_entry_id'), ['entry_id'], unique=False)
 
+    op.create_table('allocation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('grant_id', sa.Integer(), nullable=False),
+    sa.Column('contribution_id', sa.Integer(), nullable=True),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount_minor <> 0', name=op.f('ck_allocation_amount_not_zero')),
+    sa.ForeignKeyConstraint(['contribution_id'], ['contribution.id'], name=op.f('fk_allocation_contribution_id_contribution')),
+    sa.ForeignKeyConstraint(['entry_id'], ['journal_entry.id'], name=op.f('fk_allocation_entry_id_journal_entry')),
+    sa.ForeignKeyConstraint(['grant_id'], ['grant_award.id'], name=op.f('fk_allocation_grant_id_grant_award')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_allocation')),
+    sa.UniqueConstraint('entry_id', 'contribution_id', name='uq_allocation_entry_id_contribution_id')
+    )
+    with op.batch_alter_table('allocation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_allocation_contribution_id'), ['contribution_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_allocation_entry_id'), ['entry_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_allocation_grant_id'), ['grant_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('allocation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_allocation_grant_id'))
+        batch_op.drop_index(batch_op.f('ix_allocation_entry_id'))
+        batch_op.drop_index(batch_op.f('ix_allocation_contribution_id'))
+
+    op.drop_table('allocation')
     with op.batch_alter_table('posting', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_posting_entry_id'))
         batch_op.drop_index('ix_posting_account_id_entry_id')
 
     op.drop_table('posting')
+    with op.batch_alter_table('contribution', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contribution_value_date'))
+        batch_op.drop_index(batch_op.f('ix_contribution_pool_id'))
+        batch_op.drop_index(batch_op.f('ix_contribution_pledge_id'))
+        batch_op.drop_index(batch_op.f('ix_contribution_donor_id'))
+
+    op.drop_table('contribution')
     with op.batch_alter_table('journal_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_journal_entry_pool_id'))
         batch_op.drop_index(batch_op.f('ix_journal_entry_kind'))
@@ -816,6 +974,10 @@ def downgrade():
 
     op.drop_table('screening')
     op.drop_table('review')
+    with op.batch_alter_table('pledge_instalment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pledge_instalment_pledge_id'))
+
+    op.drop_table('pledge_instalment')
     with op.batch_alter_table('grant_award', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_grant_award_state'))
         batch_op.drop_index(batch_op.f('ix_grant_award_pool_id'))
@@ -836,6 +998,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_proposal_attachment_proposal_id'))
 
     op.drop_table('proposal_attachment')
+    with op.batch_alter_table('pledge', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pledge_pool_id'))
+        batch_op.drop_index(batch_op.f('ix_pledge_donor_id'))
+
+    op.drop_table('pledge')
     with op.batch_alter_table('criterion', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_criterion_rubric_id'))
 
@@ -867,15 +1034,25 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_invitation_organisation_id'))
 
     op.drop_table('invitation')
+    with op.batch_alter_table('generated_report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_generated_report_donor_id'))
+
+    op.drop_table('generated_report')
     op.drop_table('funding_pool')
     with op.batch_alter_table('eligibility_question', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_eligibility_question_call_id'))
 
     op.drop_table('eligibility_question')
+    with op.batch_alter_table('donor_contact', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_donor_contact_user_id'))
+        batch_op.drop_index(batch_op.f('ix_donor_contact_donor_id'))
+
+    op.drop_table('donor_contact')
     op.drop_table('user_role')
     op.drop_table('stored_file')
     op.drop_table('reviewer_profile')
     op.drop_table('organisation')
+    op.drop_table('donor')
     op.drop_table('call')
     op.drop_table('board_settings')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
