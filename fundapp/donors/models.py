@@ -17,6 +17,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -134,7 +135,7 @@ class PledgeState(StrEnum):
     @property
     def label(self):
         return {
-            PledgeState.OPEN: _l("Open"),
+            PledgeState.OPEN: lazy_pgettext("pledge state", "Open"),
             PledgeState.FULFILLED: _l("Fulfilled"),
             PledgeState.CANCELLED: _l("Cancelled"),
         }[self]

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import func, select, text
 
 from fundapp.accounts.models import User, UserRole, get_user_by_email
@@ -429,7 +430,7 @@ def record_pledge(session, actor, donor, pool, amount, pledged_on, instalments):
                 total=str(total),
                 amount=str(amount),
                 difference=str(abs(difference)),
-                direction=_("missing") if difference.minor > 0 else _("too much"),
+                direction=pgettext("an amount", "missing") if difference.minor > 0 else _("too much"),
             ),
             field="instalments",
         )

@@ -10,6 +10,7 @@ The status page refreshes itself every two seconds while the report is queued or
 
 from flask import Blueprint, abort, make_response, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -34,9 +35,13 @@ LIST_LIMIT = 200
 class DonorReportForm(FlaskForm):
     donor = SelectField(_l("Donor"), coerce=int, validators=[InputRequired(_l("Choose the donor."))])
     date_from = DateField(
-        _l("From"), validators=[Optional()], description=_l("Empty: from the donor's first contribution.")
+        lazy_pgettext("start of a period", "From"),
+        validators=[Optional()],
+        description=_l("Empty: from the donor's first contribution."),
     )
-    date_to = DateField(_l("To"), validators=[Optional()], description=_l("Empty: today."))
+    date_to = DateField(
+        lazy_pgettext("end of a period", "To"), validators=[Optional()], description=_l("Empty: today.")
+    )
 
 
 class PortfolioReportForm(FlaskForm):

@@ -10,6 +10,7 @@ from fundapp.core.storage import stored_bytes
 from fundapp.donors.models import GeneratedReport, ReportJobState, ReportKind
 from fundapp.reports import documents, generation
 from tests.applications.factories import make_officer
+from tests.core.test_jobs import redis_queue  # noqa: F401 (a fixture)
 from tests.disbursements.factories import days_ago
 from tests.reports.test_report_data import donor_scenario
 
@@ -124,3 +125,39 @@ def test_a_bad_year_is_refused(db):
     with pytest.raises(DomainError) as refusal:
         generation.request_report(db.session, make_officer(), ReportKind.PORTFOLIO, None, {"year": "next"})
     assert refusal.value.field == "year"
+
+
+def test_with_redis_the_report_waits_for_a_worker_and_the_page_shows_its_progress(
+    db,
+    client,
+    login_as,
+    redis_queue,  # noqa: F811 (the fixture imported above)
+):
+    """FUNDAPP_REDIS_URL set: the request only queues the job; the status page says it is waiting and
+    refreshes itself; an RQ worker then generates the report, and the page offers the download."""
+    from tests.core.test_jobs import work_burst
+
+    officer = make_officer()
+    scenario = donor_scenario()
+    report = requested(db, ReportKind.DONOR, scenario.donor)
+    job = generation.start_report(report.id)
+
+    assert job.id in redis_queue.job_ids
+    report = reloaded(db, report)
+    assert report.state == ReportJobState.QUEUED and report.job_id == job.id
+    login_as(officer)
+    waiting = client.get(f"/reports/{report.id}")
+    page = waiting.get_data(as_text=True)
+    assert waiting.status_code == 200
+    assert 'http-equiv="refresh"' in page and "<progress" in page
+    assert "Download the PDF" not in page
+
+    work_burst(redis_queue)
+
+    report = reloaded(db, report)
+    assert report.state == ReportJobState.DONE and report.progress == 100
+    done = client.get(f"/reports/{report.id}").get_data(as_text=True)
+    assert "Download the PDF" in done and 'http-equiv="refresh"' not in done
+    with client.get(f"/reports/{report.id}/download", buffered=True) as download:
+        assert download.status_code == 200
+        assert hashlib.sha256(download.data).hexdigest() == report.sha256
