@@ -113,3 +113,10 @@ def test_staff_see_the_spreadsheets_they_may_download(client, login_as, people, 
     page = client.get("/open-data").get_data(as_text=True)
     assert 'href="/exports/grants.xlsx"' in page
     assert 'href="/exports/contributions.xlsx"' not in page
+
+
+def test_every_page_links_to_the_open_data_in_its_footer(client, db):
+    page = client.get("/").get_data(as_text=True)
+    footer = page[page.index("<footer") :]
+    assert 'href="/open-data"' in footer
+    assert "Open data" in footer
