@@ -89,11 +89,13 @@ def cumulative_line(points, *, unit=""):
     if not points or not any(Decimal(amount) for _, amount in points):
         return None
     labels = [str(label) for label, _ in points]
-    amounts = [float(Decimal(amount)) for _, amount in points]
-    running, total = [], 0.0
-    for amount in amounts:
+    exact = [Decimal(amount) for _, amount in points]
+    running, total = [], Decimal(0)
+    for amount in exact:
         total += amount
         running.append(total)
+    # The sums are exact; only the drawing gets floats, which is all matplotlib takes.
+    amounts, running = [float(a) for a in exact], [float(r) for r in running]
     with matplotlib.rc_context(RC):
         figure = _figure(2.6)
         axes = figure.add_subplot()
