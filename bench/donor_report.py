@@ -68,6 +68,72 @@ def build(projects):
     return donor.id
 
 
+def measure_report(app, donor_id, runs):
+    """Render donor ``donor_id``'s report once to capture the final HTML, then time, alternating, the whole
+    report and WeasyPrint alone on that HTML, ``runs`` times each. Call inside an app context of ``app``.
+    Returns the figures (without the machine)."""
+    import matplotlib
+    import weasyprint
+
+    from fundapp.core import pdf
+    from fundapp.donors.models import Donor
+    from fundapp.extensions import db
+    from fundapp.reports.documents import render_donor_report
+
+    captured = {}
+    original_html = pdf.HTML
+
+    class CapturingHTML(original_html):
+        def __init__(self, *args, string=None, **kwargs):
+            captured["html"] = string
+            super().__init__(*args, string=string, **kwargs)
+
+    pdf.HTML = CapturingHTML
+    try:
+        warm = render_donor_report(db.session, db.session.get(Donor, donor_id))
+    finally:
+        pdf.HTML = original_html
+    html = captured["html"]
+    fetcher = pdf.StaticOnlyURLFetcher(app.static_folder)
+    print(f"report: {warm.page_count} pages, {warm.size_bytes} bytes, HTML {len(html)} characters")
+
+    def whole():
+        db.session.expire_all()
+        return render_donor_report(db.session, db.session.get(Donor, donor_id))
+
+    def weasyprint_alone():
+        document = weasyprint.HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render()
+        return document.write_pdf()
+
+    timings = {"whole": [], "weasyprint": []}
+    for run in range(runs):
+        order = [("whole", whole), ("weasyprint", weasyprint_alone)]
+        for name, function in order if run % 2 == 0 else reversed(order):
+            started = time.perf_counter()
+            function()
+            timings[name].append((time.perf_counter() - started) * 1000)
+        whole_ms, alone_ms = timings["whole"][-1], timings["weasyprint"][-1]
+        print(f"  run {run + 1}: whole {whole_ms:.0f} ms, WeasyPrint {alone_ms:.0f} ms")
+    whole_median = statistics.median(timings["whole"])
+    alone_median = statistics.median(timings["weasyprint"])
+    overhead = round((whole_median - alone_median) / alone_median * 100, 1)
+    print(
+        f"whole report median {whole_median:.0f} ms, WeasyPrint alone {alone_median:.0f} ms: "
+        f"overhead {overhead}% (target <= {TARGET_OVERHEAD_PERCENT}%)"
+    )
+    return {
+        "pages": warm.page_count,
+        "pdf_bytes": warm.size_bytes,
+        "runs": runs,
+        "whole_report": summary(timings["whole"]),
+        "weasyprint_alone": summary(timings["weasyprint"]),
+        "overhead_percent": overhead,
+        "target_overhead_percent": TARGET_OVERHEAD_PERCENT,
+        "meets_target": overhead <= TARGET_OVERHEAD_PERCENT,
+        "versions": {"weasyprint": weasyprint.__version__, "matplotlib": matplotlib.__version__},
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", help=DATABASE_URL_HELP)
@@ -77,77 +143,20 @@ def main():
     load_before = os.getloadavg()[0]
 
     with throwaway_app(arguments.database_url) as app:
-        import weasyprint
-
-        from fundapp.core import pdf
-        from fundapp.donors.models import Donor
         from fundapp.extensions import db
-        from fundapp.reports.documents import render_donor_report
 
         started = time.perf_counter()
         donor_id = build(arguments.projects)
         print(f"built {arguments.projects} projects in {time.perf_counter() - started:.1f} s")
-
-        captured = {}
-        original_html = pdf.HTML
-
-        class CapturingHTML(original_html):
-            def __init__(self, *args, string=None, **kwargs):
-                captured["html"] = string
-                super().__init__(*args, string=string, **kwargs)
-
-        pdf.HTML = CapturingHTML
-        try:
-            warm = render_donor_report(db.session, db.session.get(Donor, donor_id))
-        finally:
-            pdf.HTML = original_html
-        html = captured["html"]
-        fetcher = pdf.StaticOnlyURLFetcher(app.static_folder)
-        print(f"report: {warm.page_count} pages, {warm.size_bytes} bytes, HTML {len(html)} characters")
-
-        def whole():
-            db.session.expire_all()
-            return render_donor_report(db.session, db.session.get(Donor, donor_id))
-
-        def weasyprint_alone():
-            document = weasyprint.HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render()
-            return document.write_pdf()
-
-        timings = {"whole": [], "weasyprint": []}
-        for run in range(arguments.runs):
-            order = [("whole", whole), ("weasyprint", weasyprint_alone)]
-            for name, function in order if run % 2 == 0 else reversed(order):
-                started = time.perf_counter()
-                function()
-                timings[name].append((time.perf_counter() - started) * 1000)
-            whole_ms, alone_ms = timings["whole"][-1], timings["weasyprint"][-1]
-            print(f"  run {run + 1}: whole {whole_ms:.0f} ms, WeasyPrint {alone_ms:.0f} ms")
-
-        whole_median = statistics.median(timings["whole"])
-        alone_median = statistics.median(timings["weasyprint"])
-        overhead = round((whole_median - alone_median) / alone_median * 100, 1)
-        import matplotlib
-
+        figures = measure_report(app, donor_id, arguments.runs)
         result = {
             "benchmark": "donor_report",
             "database": db.engine.dialect.name,
             "database_version": server_version(db.engine),
             "projects": arguments.projects,
-            "pages": warm.page_count,
-            "pdf_bytes": warm.size_bytes,
-            "runs": arguments.runs,
-            "whole_report": summary(timings["whole"]),
-            "weasyprint_alone": summary(timings["weasyprint"]),
-            "overhead_percent": overhead,
-            "target_overhead_percent": TARGET_OVERHEAD_PERCENT,
-            "meets_target": overhead <= TARGET_OVERHEAD_PERCENT,
-            "versions": {"weasyprint": weasyprint.__version__, "matplotlib": matplotlib.__version__},
+            **figures,
             **machine(load_before),
         }
-        print(
-            f"whole report median {whole_median:.0f} ms, WeasyPrint alone {alone_median:.0f} ms: "
-            f"overhead {overhead}% (target <= {TARGET_OVERHEAD_PERCENT}%)"
-        )
         write_result(result)
 
 

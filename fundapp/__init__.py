@@ -1,5 +1,6 @@
 """fundapp: grant management for a biodiversity conservation fund."""
 
+import importlib
 import logging
 import os
 import uuid
@@ -84,25 +85,34 @@ def _select_locale():
     return request.accept_languages.best_match(languages) or "en"
 
 
+#: Every module's models; imported before anything else so that every relationship resolves before a module
+#: that builds queries (loader options) at import time is loaded.
+MODEL_MODULES = [
+    f"fundapp.{name}"
+    for name in (
+        "accounts.models",
+        "applications.models",
+        "board.models",
+        "core.audit",
+        "core.mail",
+        "core.storage",
+        "disbursements.models",
+        "donors.models",
+        "reference.models",
+        "reviews.models",
+    )
+]
+#: The modules that register a home-page dashboard.
+DASHBOARD_MODULES = [
+    f"fundapp.{name}.dashboard"
+    for name in ("accounts", "applications", "board", "disbursements", "donors", "reference", "reviews")
+]
+
+
 def _register_models():
-    """Import every module's models so SQLAlchemy (and Alembic) know all tables."""
-    import fundapp.accounts.dashboard
-    import fundapp.accounts.models
-    import fundapp.applications.dashboard
-    import fundapp.applications.models
-    import fundapp.board.dashboard
-    import fundapp.board.models
-    import fundapp.core.audit
-    import fundapp.core.mail
-    import fundapp.core.storage
-    import fundapp.disbursements.dashboard
-    import fundapp.disbursements.models
-    import fundapp.donors.dashboard
-    import fundapp.donors.models
-    import fundapp.reference.dashboard
-    import fundapp.reference.models
-    import fundapp.reviews.dashboard
-    import fundapp.reviews.models  # noqa: F401
+    """Import every module's models so SQLAlchemy (and Alembic) know all tables, then the dashboards."""
+    for name in MODEL_MODULES + DASHBOARD_MODULES:
+        importlib.import_module(name)
 
 
 def _register_blueprints(app):

@@ -28,6 +28,7 @@ def register_commands(app):
     app.cli.add_command(reference_group)
     app.cli.add_command(mail_group)
     from fundapp.applications.cli import calls_group
+    from fundapp.bench.cli import bench_group
     from fundapp.board.cli import board_group
     from fundapp.board.report_cli import report_group
     from fundapp.core.jobs import worker_command
@@ -45,6 +46,7 @@ def register_commands(app):
     app.cli.add_command(calls_group)
     app.cli.add_command(ledger_group)
     app.cli.add_command(grants_group)
+    app.cli.add_command(bench_group)
 
 
 @click.command("summary")
