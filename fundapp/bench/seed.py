@@ -8,7 +8,8 @@ What it writes, at the default sizes (all of them options, see ``Sizes``):
   it closed a few weeks ago and is in review with 2,000 proposals (the ranking benchmark's call), the next
   is waiting for a scheduled board meeting with 60 proposals on its agenda, and the older ones are decided;
 - 10,000 proposals with all their sections (taken from the demo's projects, so every page has real
-  content), filter tags, screenings and audit events;
+  content), the submitted version's snapshot (one stored PDF per demo project stands in for the
+  versions' PDFs), filter tags, screenings and an audit event per change of state;
 - 30,000 reviews with their criterion scores (a reviewer's habit plus the proposal's quality plus noise),
   rubrics of four criteria;
 - a closed board meeting per decided call with attendance, every item voted on by the members (a few
@@ -33,6 +34,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from io import BytesIO
 from types import SimpleNamespace
 
 from flask import current_app
@@ -49,11 +51,13 @@ from fundapp.applications.models import (
     ProposalStage,
     ProposalState,
     ProposalTag,
+    ProposalVersion,
     Screening,
     ScreeningOutcome,
 )
 from fundapp.applications.screening import CHECKLIST_KEYS
 from fundapp.applications.sections import budget_totals_of, clean_section, derived_tags
+from fundapp.applications.sections import snapshot as proposal_snapshot
 from fundapp.board.models import (
     AgendaItem,
     Attendance,
@@ -151,6 +155,36 @@ DONOR_KINDS = [
 COUNTRIES = {"EUR": ["DE", "FR", "NL", "FI", "AT"], "USD": ["US", "GB", "CH", "NO", "JP"], "KZT": ["KZ"]}
 FIRST_NAMES = ["Aigerim", "Nurlan", "Dana", "Yerlan", "Saule", "Timur", "Anna", "Lukas", "Maria", "John"]
 LAST_NAMES = ["Abenova", "Seitkali", "Ivanova", "Muller", "Smith", "Dzhaksybekov", "Larsen", "Petrov"]
+
+
+_SUBMITTED = [(ProposalState.SUBMITTED, 0)]
+_REVIEWED = [
+    *_SUBMITTED,
+    (ProposalState.ELIGIBLE, 10),
+    (ProposalState.IN_REVIEW, 15),
+    (ProposalState.REVIEWED, 45),
+]
+_ON_AGENDA = [*_REVIEWED, (ProposalState.ON_AGENDA, 80)]
+#: The states a proposal went through to its state, with the days after its submission (the audit log).
+STATE_PATHS = {
+    ProposalState.SUBMITTED: _SUBMITTED,
+    ProposalState.MORE_INFO_REQUESTED: [*_SUBMITTED, (ProposalState.MORE_INFO_REQUESTED, 10)],
+    ProposalState.ELIGIBLE: [*_SUBMITTED, (ProposalState.ELIGIBLE, 10)],
+    ProposalState.INELIGIBLE: [*_SUBMITTED, (ProposalState.INELIGIBLE, 10)],
+    ProposalState.WITHDRAWN: [*_SUBMITTED, (ProposalState.WITHDRAWN, 12)],
+    ProposalState.IN_REVIEW: _REVIEWED[:-1],
+    ProposalState.REVIEWED: _REVIEWED,
+    ProposalState.ON_AGENDA: _ON_AGENDA,
+    **{
+        state: [*_ON_AGENDA, (state, 90)]
+        for state in (
+            ProposalState.APPROVED,
+            ProposalState.APPROVED_WITH_CONDITIONS,
+            ProposalState.REJECTED,
+            ProposalState.DEFERRED,
+        )
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -435,13 +469,15 @@ class Seeder:
                 "closes": closes,
                 "role": role,
                 "themes": themes,
+                "title": f"Conservation grants {closes.year}, round {index + 1}: "
+                + ", ".join(theme.replace("_", " ") for theme in themes),
             }
             self.call_plan.append(call)
             rows.append(
                 {
                     "id": call["id"],
                     "reference": call["reference"],
-                    "title": f"Conservation grants {closes.year}, round {index + 1}: " + ", ".join(themes),
+                    "title": call["title"],
                     "description_html": "<p>Grants for conservation projects in Kazakhstan.</p>",
                     "state": CallState.PUBLISHED if role == "open" else CallState.CLOSED,
                     "themes": themes,
@@ -526,6 +562,49 @@ class Seeder:
             )
         return self._content_cache[key]
 
+    def _snapshot(self, plan, call):
+        """The submitted version's snapshot of ``plan``'s proposal: the template's, written for ``call``,
+        with the proposal's own reference, title and organisation."""
+        key = (plan["template"], call["id"])
+        if key not in self._snapshot_cache:
+            content = self._content(plan["template"], call)[0]
+            template = self.templates[plan["template"]]
+            sections = {name: SimpleNamespace(content=value, version=3) for name, value in content.items()}
+            holder = SimpleNamespace(
+                reference="",
+                title=template["title"],
+                call=SimpleNamespace(reference=call["reference"], title=call["title"]),
+                organisation=SimpleNamespace(name_en="", name_ru="", name_kk=""),
+                stage=ProposalStage.FULL,
+                theme=template["theme"],
+                currency="KZT",
+                section=sections.get,
+            )
+            self._snapshot_cache[key] = proposal_snapshot(holder)
+        number = plan["organisation"]
+        return {
+            **self._snapshot_cache[key],
+            "reference": plan["reference"],
+            "organisation": {
+                "name_en": f"Steppe and Sea Society {number}",
+                "name_ru": f"Общество степи и моря {number}",
+                "name_kk": f"Дала мен теңіз қоғамы {number}",
+            },
+        }
+
+    def _version_pdf(self, template_index):
+        """A stored PDF standing in for the submitted version of the template's proposals (one per
+        template: rendering 10,000 PDFs would take an hour)."""
+        if template_index not in self._pdf_cache:
+            from fundapp.core.storage import save_upload
+            from fundapp.demo import document_pdf
+
+            title = self.templates[template_index]["title"]
+            data = document_pdf(title, ["Submitted version (benchmark data)."])
+            stored = save_upload(self.session, BytesIO(data), allowed_kinds=["pdf"], filename="proposal.pdf")
+            self._pdf_cache[template_index] = (stored.id, stored.sha256)
+        return self._pdf_cache[template_index]
+
     def _states(self, call, count):
         """The state of each of ``count`` proposals in ``call``, best first for the reviewed ones."""
         rng = self.rng
@@ -558,7 +637,7 @@ class Seeder:
 
     def proposals(self):
         sizes, rng = self.sizes, self.rng
-        self._content_cache = {}
+        self._content_cache, self._snapshot_cache, self._pdf_cache = {}, {}, {}
         ranking = next(call for call in self.call_plan if call["role"] == "ranking")
         others = [call for call in self.call_plan if call is not ranking]
         rest = sizes.proposals - sizes.ranking_call
@@ -567,7 +646,7 @@ class Seeder:
             per_call[call["id"]] += 1
         per_call[ranking["id"]] = sizes.ranking_call
 
-        proposals, sections, tags, screenings = [], [], [], []
+        proposals, sections, tags, screenings, versions = [], [], [], [], []
         self.proposal_plan = []
         number_by_year = defaultdict(int)
         for call in self.call_plan:
@@ -633,6 +712,18 @@ class Seeder:
                 tags.extend(
                     {"proposal_id": proposal_id, "kind": kind, "code": code} for kind, code in proposal_tags
                 )
+                pdf_id, pdf_sha256 = self._version_pdf(template_index)
+                versions.append(
+                    {
+                        "proposal_id": proposal_id,
+                        "number": 1,
+                        "snapshot": self._snapshot(plan, call),
+                        "pdf_file_id": pdf_id,
+                        "pdf_sha256": pdf_sha256,
+                        "submitted_at": submitted,
+                        "submitted_by_id": applicant,
+                    }
+                )
                 if state not in (ProposalState.SUBMITTED, ProposalState.WITHDRAWN):
                     outcome = {
                         ProposalState.INELIGIBLE: ScreeningOutcome.INELIGIBLE,
@@ -653,6 +744,7 @@ class Seeder:
         self.insert(Proposal, proposals)
         self.insert(ProposalSection, sections)
         self.insert(ProposalTag, tags)
+        self.insert(ProposalVersion, versions)
         self.insert(Screening, screenings)
 
     def _applicant(self, organisation):
@@ -1495,32 +1587,18 @@ class Seeder:
     # -- the audit log --------------------------------------------------------------------------------------
 
     def audit(self):
-        """A chained audit event per proposal's submission and per later change of state, in time order."""
+        """A chained audit event per change of a proposal's state, from its submission on, in time order."""
         officer_label = BENCH_LOGINS["programme_officer"]
         events = []
         for plan in self.proposal_plan:
             applicant = self._applicant(plan["organisation"])
-            events.append(
-                (
-                    plan["submitted"],
-                    applicant,
-                    f"applicant{plan['organisation']}@{BENCH_DOMAIN}",
-                    plan["id"],
-                    "draft",
-                    "submitted",
-                )
-            )
-            if plan["state"] != ProposalState.SUBMITTED:
-                events.append(
-                    (
-                        plan["submitted"] + timedelta(days=10),
-                        self.officer,
-                        officer_label,
-                        plan["id"],
-                        "submitted",
-                        plan["state"].value,
-                    )
-                )
+            label = f"applicant{plan['organisation']}@{BENCH_DOMAIN}"
+            state_before = "draft"
+            for state, days in STATE_PATHS[plan["state"]]:
+                actor, actor_label = (applicant, label) if days == 0 else (self.officer, officer_label)
+                when = min(plan["submitted"] + timedelta(days=days), self.now - timedelta(minutes=1))
+                events.append((when, actor, actor_label, plan["id"], state_before, state.value))
+                state_before = state.value
         events.sort(key=lambda event: (event[0], event[3]))
         previous = (
             self.session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
@@ -1558,7 +1636,7 @@ class Seeder:
 def estimated_rows(sizes):
     """About how many rows ``Sizes`` makes, for the progress bar."""
     return (
-        sizes.proposals * 22
+        sizes.proposals * 27
         + sizes.reviews * 6
         + sizes.grants * 12
         + sizes.tranches * 8
