@@ -1,13 +1,16 @@
-"""What the benchmark scripts share: the app on a throwaway database, timing figures and the results file.
+"""What the benchmark scripts share: the app on a throwaway database, a test client that logs in and counts
+queries, timing figures and the results file.
 
 Not a benchmark itself (hence the underscore); the scripts import it as ``_common``, found next to them.
 Importing it puts the project's root on ``sys.path``, so that ``config`` and ``fundapp`` import.
 """
 
+import contextvars
 import json
 import math
 import os
 import platform
+import re
 import shutil
 import statistics
 import sys
@@ -20,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import config  # noqa: E402
@@ -80,6 +84,9 @@ class ThrowawayDatabase:
 
 
 def make_app(url, instance):
+    """The app on database ``url`` (an existing database too), with files under ``instance``: the test
+    settings (mail kept in memory, no Redis, in-memory rate limits) but not TESTING, so that requests run
+    as on a server."""
     from fundapp import create_app
 
     class BenchConfig(config.TestConfig):
@@ -129,6 +136,70 @@ def organisation_bin(prefix, serial):
         if check is not None:
             return body + str(check)
         serial += 10_000_000 // 3
+
+
+# -- requests ---------------------------------------------------------------------------------------------
+
+TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context (and database session), as in a
+    server; otherwise requests would share the script's session and its identity map."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def isolated_client(app):
+    """An ``IsolatedClient`` with its own cookies (its own login) on ``app``."""
+    return IsolatedClient(app, app.response_class, use_cookies=True)
+
+
+class QueryCounter:
+    """Counts the statements sent to ``engine`` (BEGIN and other transaction control left out) and keeps
+    them since the last ``reset()``. Stops listening at ``close()`` or at the end of a ``with`` block."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements = []
+        event.listen(engine, "before_cursor_execute", self._record)
+
+    def _record(self, connection, cursor, statement, parameters, context, executemany):
+        # Transaction control (the BEGIN fundapp issues itself on SQLite) is not a query.
+        if statement.strip().split(" ", 1)[0].upper() not in TRANSACTION_CONTROL:
+            self.statements.append(statement)
+
+    @property
+    def count(self):
+        return len(self.statements)
+
+    def reset(self):
+        self.statements = []
+
+    def close(self):
+        if event.contains(self.engine, "before_cursor_execute", self._record):
+            event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class LoginFailed(Exception):
+    """The login form did not let the person in (wrong email or password, inactive account)."""
+
+
+def log_in(client, email, password):
+    """Log ``client`` in as ``email`` through the login form, with the CSRF token the form carries; raises
+    ``LoginFailed`` when the form does not redirect."""
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    if response.status_code != 302:
+        raise LoginFailed(f"could not log {email} in: the login form answered {response.status_code}")
 
 
 # -- figures ------------------------------------------------------------------------------------------------

@@ -36,6 +36,9 @@ from datetime import UTC, datetime, timedelta
 
 from _common import (
     DATABASE_URL_HELP,
+    QueryCounter,
+    isolated_client,
+    log_in,
     machine,
     organisation_bin,
     server_version,
@@ -44,7 +47,7 @@ from _common import (
     write_result,
 )
 from flask.testing import FlaskClient
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select, text
 
 CALLS = 20
 ORGANISATIONS = 500
@@ -77,7 +80,6 @@ SPECIES = [
 ]
 THREATS = ["2.3", "4.1", "5.1", "5.4", "7.2", "9.2", "11.2"]
 FILTERED = "state=eligible&region=KZ-47&red_list=EN"
-TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"})
 
 
 def parse_args(argv=None):
@@ -95,17 +97,6 @@ def parse_args(argv=None):
     if args.proposals > CALLS * ORGANISATIONS * 10:
         parser.error(f"at most {CALLS * ORGANISATIONS * 10} proposals")
     return args
-
-
-# -- the app -------------------------------------------------------------------------------------------------
-
-
-class IsolatedClient(FlaskClient):
-    """A test client whose every request runs in its own app context (and database session), as in a
-    server; otherwise requests would share the script's session and its identity map."""
-
-    def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 # -- the data -----------------------------------------------------------------------------------------------
@@ -250,36 +241,6 @@ def load_data(session, proposals, seed):
 # -- measuring ----------------------------------------------------------------------------------------------
 
 
-class QueryCounter:
-    """Counts the statements sent to the database; keeps the last request's for ``--show-queries``."""
-
-    def __init__(self, engine):
-        self.statements = []
-        event.listen(engine, "before_cursor_execute", self._record)
-
-    def _record(self, connection, cursor, statement, parameters, context, executemany):
-        # Transaction control (the BEGIN fundapp issues itself on SQLite) is not a query.
-        if statement.strip().split(" ", 1)[0].upper() not in TRANSACTION_CONTROL:
-            self.statements.append(statement)
-
-    @property
-    def count(self):
-        return len(self.statements)
-
-    def reset(self):
-        self.statements = []
-
-
-def log_in(client):
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    response = client.post(
-        "/login", data={"email": OFFICER_EMAIL, "password": OFFICER_PASSWORD, "csrf_token": token}
-    )
-    if response.status_code != 302:
-        raise SystemExit(f"could not log the officer in: {response.status_code}")
-
-
 def time_page(client, counter, url, requests):
     """Warm-up, then ``requests`` timed GETs of ``url``: (timings in ms, queries per request, rows shown)."""
     for _ in range(WARM_UP_REQUESTS):
@@ -343,7 +304,6 @@ def main(argv=None):
     with throwaway_app(args.database_url) as app:
         from fundapp.extensions import db
 
-        app.test_client_class = IsolatedClient
         dialect = db.engine.dialect.name
         version = server_version(db.engine)
         started = time.perf_counter()
@@ -355,8 +315,8 @@ def main(argv=None):
         db.session.remove()
 
         counter = QueryCounter(db.engine)
-        client = app.test_client()
-        log_in(client)
+        client = isolated_client(app)
+        log_in(client, OFFICER_EMAIL, OFFICER_PASSWORD)
         last_page = (args.proposals + 49) // 50
         pages = {}
         for name, url in (

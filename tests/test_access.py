@@ -114,6 +114,7 @@ ROUTES = {
     "/calls/{call_ref}/apply": APPLICANTS,
     "/calls/{draft_ref}/apply": [302, 404, 404, 403, 403, 403, 403, 403],
     "/csrf-token": EVERYONE,
+    "/healthz": EVERYONE,
     # -- proposals, for applicants ---------------------------------------------------------------------------
     "/proposals": APPLICANTS,
     "/proposals/{proposal}": READERS,
@@ -566,6 +567,7 @@ DONOR_USER_PAGES = {
     "/calls": 200,
     "/calls/{call_ref}": 200,
     "/csrf-token": 200,
+    "/healthz": 200,
     "/open-data": 200,
     "/open-data/iati.xml": 200,
     "/open-data/360giving.json": 200,

@@ -37,6 +37,13 @@ def set_language():
     return redirect(safe_next_url(url_for("main.home")))
 
 
+@bp.route("/healthz")
+def healthz():
+    """A liveness check for load balancers and the floor of the load test (bench/load.py): the stack
+    (server, Flask, the request hooks) without a template or a database query."""
+    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 @bp.route("/favicon.ico")
 def favicon():
     return redirect(url_for("static", filename="img/favicon.svg"), code=301)
