@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -396,6 +397,8 @@ class ProposalTag(db.Model):
     __tablename__ = "proposal_tag"
     __table_args__ = (
         UniqueConstraint("proposal_id", "kind", "code", name="uq_proposal_tag_proposal_id_kind_code"),
+        # The officer's list filters by (kind, code): "which proposals have this tag" without a table scan.
+        Index("ix_proposal_tag_kind_code_proposal_id", "kind", "code", "proposal_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

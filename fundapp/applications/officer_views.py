@@ -27,6 +27,7 @@ from flask_wtf import FlaskForm
 from jinja2 import TemplateNotFound
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from fundapp.accounts.models import OrganisationType
 from fundapp.applications import calls as call_operations
@@ -42,6 +43,7 @@ from fundapp.applications.models import (
     Call,
     CallState,
     Proposal,
+    ProposalAttachment,
     ProposalState,
 )
 from fundapp.core.db import utcnow
@@ -404,8 +406,19 @@ def export_proposals_xlsx():
     )
 
 
+def _proposal_page_loading():
+    """What the proposal page shows of the proposal, to load with it in a fixed number of queries however
+    many attachments and versions it has."""
+    return (
+        joinedload(Proposal.organisation),
+        joinedload(Proposal.call),
+        selectinload(Proposal.attachments).joinedload(ProposalAttachment.stored_file),
+        selectinload(Proposal.versions),
+    )
+
+
 def _officer_proposal(proposal_id):
-    proposal = db.session.get(Proposal, proposal_id)
+    proposal = db.session.get(Proposal, proposal_id, options=_proposal_page_loading())
     if proposal is None or not proposal.can_view(current_user):
         abort(404)
     return proposal

@@ -464,15 +464,25 @@ class ProposalPage:
 
 def proposal_page(session, filters, page=1, per_page=PAGE_SIZE):
     """One page of the officer's list: two queries (the rows with their organisation and call, and the
-    count), whatever the page size or the number of proposals stored."""
+    count), whatever the page size or the number of proposals stored.
+
+    The page's ids are picked first, sorting narrow rows, and only those proposals are joined to their
+    organisation and call: sorting every matching row joined (organisations are wide) took most of the
+    request's time at 10,000 proposals."""
     page = max(int(page or 1), 1)
     total = session.scalar(filter_proposals(select(func.count(Proposal.id)), filters))
-    rows = session.scalars(
-        filter_proposals(select(Proposal), filters)
-        .options(joinedload(Proposal.organisation), joinedload(Proposal.call))
+    page_ids = (
+        filter_proposals(select(Proposal.id), filters)
         .order_by(*_ORDER)
         .limit(per_page)
         .offset((page - 1) * per_page)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(Proposal)
+        .join(page_ids, page_ids.c.id == Proposal.id)
+        .options(joinedload(Proposal.organisation), joinedload(Proposal.call))
+        .order_by(*_ORDER)
     ).all()
     return ProposalPage(proposals=list(rows), total=total or 0, page=page, per_page=per_page)
 

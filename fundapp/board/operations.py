@@ -31,6 +31,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
+from sqlalchemy.orm import joinedload, selectinload
 
 from fundapp.accounts.models import User, UserRole
 from fundapp.applications.models import Call, Proposal, ProposalState
@@ -164,11 +165,12 @@ def is_board_member(user):
     )
 
 
-def can_manage_meetings(session, user):
-    """The secretary, or any programme officer while no secretary is set."""
+def can_manage_meetings(session, user, settings=None):
+    """The secretary, or any programme officer while no secretary is set. ``settings``: the board's
+    settings, when already at hand."""
     if user is None or not user.is_authenticated or not user.has_role(Role.PROGRAMME_OFFICER):
         return False
-    settings = board_settings(session)
+    settings = settings or board_settings(session)
     return settings.secretary_id is None or settings.secretary_id == user.id
 
 
@@ -317,8 +319,24 @@ def fund_instant(value):
     return value
 
 
-def get_meeting(session, reference):
-    return session.scalar(select(Meeting).where(Meeting.reference == reference))
+def meeting_page_loading():
+    """What the meeting page shows of a meeting, to load with it in a fixed number of queries however long
+    its agenda: the items with their proposals (organisation and call), votes and conflicts, and the
+    attendance. (Built when asked for: building it configures the mappers, every model must be imported.)"""
+    return (
+        selectinload(Meeting.items).options(
+            joinedload(AgendaItem.proposal).options(
+                joinedload(Proposal.organisation), joinedload(Proposal.call)
+            ),
+            selectinload(AgendaItem.votes),
+            selectinload(AgendaItem.conflicts),
+        ),
+        selectinload(Meeting.attendance),
+    )
+
+
+def get_meeting(session, reference, *, options=()):
+    return session.scalar(select(Meeting).where(Meeting.reference == reference).options(*options))
 
 
 def schedule_meeting(
@@ -639,24 +657,47 @@ class AgendaRow:
     item: AgendaItem | None = None
 
 
-def _rankings(session, calls):
-    from fundapp.reviews.ranking import ranking
+class CallFigures:
+    """The ranking and the money left of calls, each read once however often a page asks for them."""
 
-    return {call.id: {row.proposal_id: row for row in ranking(session, call)} for call in calls}
+    def __init__(self, session):
+        self.session = session
+        self._ranked = {}
+        self._available = {}
+
+    def ranked(self, call):
+        """``{proposal id: RankedProposal}`` of the call's ranking, in ranking order."""
+        from fundapp.reviews.ranking import ranking
+
+        if call.id not in self._ranked:
+            self._ranked[call.id] = {row.proposal_id: row for row in ranking(self.session, call)}
+        return self._ranked[call.id]
+
+    def available(self, call):
+        if call.id not in self._available:
+            self._available[call.id] = budget.available(self.session, call)
+        return self._available[call.id]
 
 
-def agenda_rows(session, meeting):
-    """The meeting's items in agenda order, each with its ranking line."""
+def _rankings(session, calls, figures=None):
+    figures = figures or CallFigures(session)
+    return {call.id: figures.ranked(call) for call in calls}
+
+
+def agenda_rows(session, meeting, figures=None):
+    """The meeting's items in agenda order, each with its ranking line. ``figures``: a ``CallFigures`` the
+    page shares, so that each call is ranked once."""
     calls = {item.proposal.call_id: item.proposal.call for item in meeting.items}
-    ranked = _rankings(session, calls.values())
+    ranked = _rankings(session, calls.values(), figures)
     return [
         AgendaRow(item.proposal, ranked[item.proposal.call_id].get(item.proposal_id), item)
         for item in meeting.items
     ]
 
 
-def agenda_budgets(session, meeting):
+def agenda_budgets(session, meeting, figures=None):
     """Per call on the agenda: the sums requested and recommended by undecided items against ``available``."""
+    figures = figures or CallFigures(session)
     by_call = {}
     for item in meeting.items:
         if item.is_decided:
@@ -666,30 +707,34 @@ def agenda_budgets(session, meeting):
         entry[1] = entry[1] + item.proposal.requested
         entry[2] = entry[2] + Money(item.motion_amount_minor or item.recommended_minor, call.currency)
     return [
-        CallBudget(call, requested, recommended, budget.available(session, call))
+        CallBudget(call, requested, recommended, figures.available(call))
         for call, requested, recommended in sorted(by_call.values(), key=lambda entry: entry[0].reference)
     ]
 
 
-def agenda_candidates(session):
+def agenda_candidates(session, figures=None):
     """Proposals that can go on an agenda (reviewed or deferred), per call and ranked within each call.
 
     Returns ``[(call, [AgendaRow, ...], available)]``, calls by reference; within a call best first, then
     the unranked by reference.
     """
+    figures = figures or CallFigures(session)
     proposals = session.scalars(
-        select(Proposal).where(Proposal.state.in_(CANDIDATE_STATES)).order_by(Proposal.reference)
+        select(Proposal)
+        .where(Proposal.state.in_(CANDIDATE_STATES))
+        .options(joinedload(Proposal.organisation), joinedload(Proposal.call))
+        .order_by(Proposal.reference)
     ).all()
     calls = {}
     for proposal in proposals:
         calls.setdefault(proposal.call_id, proposal.call)
-    ranked = _rankings(session, calls.values())
+    ranked = _rankings(session, calls.values(), figures)
     result = []
     for call in sorted(calls.values(), key=lambda call: call.reference):
         rows = [AgendaRow(p, ranked[call.id].get(p.id)) for p in proposals if p.call_id == call.id]
         order = {proposal_id: index for index, proposal_id in enumerate(ranked[call.id])}
         rows.sort(key=lambda row: (order.get(row.proposal.id, len(order)), row.proposal.reference))
-        result.append((call, rows, budget.available(session, call)))
+        result.append((call, rows, figures.available(call)))
     return result
 
 
@@ -782,10 +827,11 @@ def declare_board_conflict(session, actor, item, note="", *, member=None):
     return conflict
 
 
-def tally_item(session, item, settings=None):
-    """The item's ``Tally`` now: eligible and participating members, the counted votes, the chair's vote."""
+def tally_item(session, item, settings=None, *, member_ids=None):
+    """The item's ``Tally`` now: eligible and participating members, the counted votes, the chair's vote.
+    ``member_ids``: the ids of ``board_members``, when a page tallies many items."""
     settings = settings or board_settings(session)
-    members = {user.id for user in board_members(session)}
+    members = set(member_ids) if member_ids is not None else {user.id for user in board_members(session)}
     recused = {conflict.user_id for conflict in item.conflicts}
     eligible = members - recused
     votes = {vote.user_id: vote.choice for vote in item.votes if vote.user_id in eligible}
@@ -805,10 +851,10 @@ def tally_item(session, item, settings=None):
     )
 
 
-def result_of(session, item, settings=None):
+def result_of(session, item, settings=None, *, member_ids=None):
     """``(tally, rules.Result)`` for the item under the board's rules, as things stand."""
     settings = settings or board_settings(session)
-    tally = tally_item(session, item, settings)
+    tally = tally_item(session, item, settings, member_ids=member_ids)
     result = decide(
         tally,
         quorum_percent=settings.quorum_percent,
@@ -836,8 +882,10 @@ def no_quorum_message(tally, settings, kind=MeetingKind.MEETING):
     )
 
 
-def voting_refusal(session, item, member, settings=None, now=None):
-    """Why ``member``'s vote on ``item`` cannot be recorded now, or None. (Who enters it is checked apart.)"""
+def voting_refusal(session, item, member, settings=None, now=None, *, tally=None):
+    """Why ``member``'s vote on ``item`` cannot be recorded now, or None. (Who enters it is checked apart.)
+
+    ``tally``: the item's ``tally_item`` now, when already at hand (it is the same for every member)."""
     meeting = item.meeting
     if meeting.state == MeetingState.CLOSED:
         return _("This meeting is closed; its decisions cannot change.")
@@ -868,7 +916,7 @@ def voting_refusal(session, item, member, settings=None, now=None):
                 name=member.full_name,
             )
         settings = settings or board_settings(session)
-        tally = tally_item(session, item, settings)
+        tally = tally if tally is not None else tally_item(session, item, settings)
         if not has_quorum(tally, settings.quorum_percent):
             return no_quorum_message(tally, settings)
     return None

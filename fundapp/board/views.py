@@ -77,7 +77,7 @@ def _manager():
 
 
 def _meeting(reference):
-    meeting = operations.get_meeting(db.session, reference)
+    meeting = operations.get_meeting(db.session, reference, options=operations.meeting_page_loading())
     if meeting is None:
         abort(404)
     return meeting
@@ -230,15 +230,19 @@ def new_meeting():
 
 
 def _meeting_context(meeting, *, failed=None, errors=None):
+    """What the meeting page shows, in a fixed number of queries however long the agenda (the meeting comes
+    with its items loaded, ``operations.meeting_page_loading``; each call on it is ranked once)."""
     settings = operations.board_settings(db.session)
     members = operations.board_members(db.session)
-    can_manage = operations.can_manage_meetings(db.session, current_user)
+    member_ids = [member.id for member in members]
+    can_manage = operations.can_manage_meetings(db.session, current_user, settings)
     is_member = operations.is_board_member(current_user)
     attendance = {record.user_id: record.present for record in meeting.attendance}
+    figures = operations.CallFigures(db.session)
     rows = []
-    for row in operations.agenda_rows(db.session, meeting):
+    for row in operations.agenda_rows(db.session, meeting, figures):
         item = row.item
-        tally, result = operations.result_of(db.session, item, settings)
+        tally, result = operations.result_of(db.session, item, settings, member_ids=member_ids)
         votes = {vote.user_id: vote for vote in item.votes}
         rows.append(
             {
@@ -251,24 +255,27 @@ def _meeting_context(meeting, *, failed=None, errors=None):
                 "votes": votes,
                 "recused": {conflict.user_id: conflict for conflict in item.conflicts},
                 "refusals": {
-                    member.id: operations.voting_refusal(db.session, item, member, settings)
+                    member.id: operations.voting_refusal(db.session, item, member, settings, tally=tally)
                     for member in members
                 },
                 "my_vote": votes.get(current_user.id),
                 "my_refusal": (
-                    operations.voting_refusal(db.session, item, current_user, settings) if is_member else None
+                    operations.voting_refusal(db.session, item, current_user, settings, tally=tally)
+                    if is_member
+                    else None
                 ),
             }
         )
     finished = meeting.state in (MeetingState.CLOSED, MeetingState.CANCELLED)
+    candidates = operations.agenda_candidates(db.session, figures) if can_manage and not finished else []
     return {
         "meeting": meeting,
         "settings": settings,
         "members": members,
         "attendance": attendance,
         "rows": rows,
-        "budgets": operations.agenda_budgets(db.session, meeting),
-        "candidates": operations.agenda_candidates(db.session) if can_manage and not finished else [],
+        "budgets": operations.agenda_budgets(db.session, meeting, figures),
+        "candidates": candidates,
         "can_manage": can_manage,
         "is_member": is_member,
         "finished": finished,
@@ -290,7 +297,9 @@ def meeting(reference):
 
 def _refused(meeting, key, error_or_messages):
     """The meeting page again, unchanged, with the refusal flashed and marked on the failing form."""
+    reference = meeting.reference
     db.session.rollback()
+    meeting = _meeting(reference)
     errors = {}
     if isinstance(error_or_messages, DomainError):
         flash(error_or_messages.message, "error")

@@ -48,6 +48,7 @@ from fundapp.extensions import db, login_manager
 
 bp = Blueprint("grant_reports", __name__)
 
+
 @bp.before_request
 def _require_login():
     if not current_user.is_authenticated:

@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from fundapp.accounts.models import Membership
 from fundapp.core.errors import Conflict, DomainError
@@ -47,7 +47,7 @@ from fundapp.disbursements.forms import (
     ScheduleForm,
     SignForm,
 )
-from fundapp.disbursements.models import Grant, GrantState, TrancheGate, TrancheState
+from fundapp.disbursements.models import Grant, GrantState, Tranche, TrancheGate, TrancheState
 from fundapp.extensions import db, login_manager
 
 bp = Blueprint("grants", __name__)
@@ -75,8 +75,24 @@ def _require_login():
 # -- loading and access --------------------------------------------------------------------------------------
 
 
+def _grant_page_loading():
+    """What the grant pages show of a grant, to load with it: a fixed number of queries whatever its
+    tranches, reports and the people who approved and released them."""
+    return (
+        joinedload(Grant.organisation),
+        joinedload(Grant.call),
+        joinedload(Grant.pool),
+        selectinload(Grant.tranches).options(
+            joinedload(Tranche.approved_by), joinedload(Tranche.released_by)
+        ),
+        selectinload(Grant.reports),
+    )
+
+
 def _grant(reference):
-    grant = db.session.scalar(select(Grant).where(Grant.reference == reference))
+    grant = db.session.scalar(
+        select(Grant).where(Grant.reference == reference).options(*_grant_page_loading())
+    )
     if grant is None or not grant.can_view(current_user):
         abort(404)
     return grant
@@ -201,7 +217,9 @@ def grant(reference):
 
 def _refused(grant, key, error_or_messages):
     """The grant page again, unchanged, with the refusal flashed and marked on the failing form."""
+    reference = grant.reference
     db.session.rollback()
+    grant = _grant(reference)
     errors = {}
     if isinstance(error_or_messages, DomainError):
         flash(error_or_messages.message, "error")

@@ -69,12 +69,13 @@ def _reports(donor):
 @bp.route("/")
 def home():
     donor = _my_donor()
+    overview = queries.donor_overview(db.session, donor)
     return render_template(
         "portal/home.html",
         donor=donor,
-        figures=queries.donor_figures(db.session, donor),
-        contributions=queries.contributions_of(db.session, donor),
-        projects=queries.funded_projects(db.session, donor),
+        figures=overview.figures,
+        contributions=overview.contributions,
+        projects=overview.projects,
         reports=_reports(donor),
         can_download="reports.download" in current_app.view_functions,
     )

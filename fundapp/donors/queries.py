@@ -359,6 +359,11 @@ def _add(first, second):
 def donor_figures(session, donor, date_from=None, date_to=None):
     """The donor's key figures over the period (``DonorFigures``; see the module's docstring)."""
     money = _DonorMoney(session, donor, date_from, date_to)
+    return _figures(money, _listed_grant_ids(session, money))
+
+
+def _figures(money, projects):
+    donor, date_from, date_to = money.donor, money.date_from, money.date_to
     base, currency = money.base, money.donor_currency
     in_period = [c for c in money.contributions if _in_period(c.value_date, date_from, date_to)]
     contributed = Amounts(
@@ -374,7 +379,6 @@ def donor_figures(session, donor, date_from=None, date_to=None):
         money.contributed_donor_minor(c) - money.to_donor(c.id, money.allocated_closing[c.id])
         for c in money.contributions
     )
-    projects = _listed_grant_ids(session, money)
     return DonorFigures(
         donor_reference=donor.reference,
         base_currency=base,
@@ -411,7 +415,10 @@ def _listed_grant_ids(session, money):
 def funded_projects(session, donor, date_from=None, date_to=None):
     """The grants the donor's money funds (``FundedProject`` rows, by grant reference)."""
     money = _DonorMoney(session, donor, date_from, date_to)
-    grant_ids = _listed_grant_ids(session, money)
+    return _projects(session, money, _listed_grant_ids(session, money))
+
+
+def _projects(session, money, grant_ids):
     if not grant_ids:
         return []
     rows = session.execute(
@@ -473,6 +480,27 @@ def funded_projects(session, donor, date_from=None, date_to=None):
     return result
 
 
+@dataclass(frozen=True)
+class DonorOverview:
+    """What the donor portal's home page shows: the figures, the contributions and the funded projects."""
+
+    figures: DonorFigures
+    contributions: list
+    projects: list
+
+
+def donor_overview(session, donor, date_from=None, date_to=None):
+    """``donor_figures``, ``contributions_of`` and ``funded_projects`` of the same period together, reading
+    the donor's money once."""
+    money = _DonorMoney(session, donor, date_from, date_to)
+    grant_ids = _listed_grant_ids(session, money)
+    return DonorOverview(
+        figures=_figures(money, grant_ids),
+        contributions=_contributions(session, money),
+        projects=_projects(session, money, grant_ids),
+    )
+
+
 def _labels(session, vocabularies):
     """``{(vocabulary, code): label in the current language}``."""
     items = session.scalars(select(ReferenceItem).where(ReferenceItem.vocabulary.in_(vocabularies))).all()
@@ -518,6 +546,30 @@ def contributions_of(session, donor, date_from=None, date_to=None):
         if date_to is not None:
             totals = totals.where(JournalEntry.value_date <= date_to)
         allocated = {key: int(total) for key, total in session.execute(totals)}
+    return _contribution_rows(rows, allocated)
+
+
+def _contributions(session, money):
+    """``contributions_of`` from what ``money`` has read already (plus the names of the pools)."""
+    contributions = [
+        c for c in money.contributions if _in_period(c.value_date, money.date_from, money.date_to)
+    ]
+    pools = {}
+    if contributions:
+        pools = {
+            pool_id: (code, name)
+            for pool_id, code, name in session.execute(
+                select(FundingPool.id, FundingPool.code, FundingPool.name).where(
+                    FundingPool.id.in_({c.pool_id for c in contributions})
+                )
+            )
+        }
+    rows = [(contribution, *pools[contribution.pool_id]) for contribution in contributions]
+    return _contribution_rows(rows, money.allocated_closing)
+
+
+def _contribution_rows(rows, allocated):
+    """``ContributionRow``s of ``[(contribution, pool code, pool name)]``, ``allocated``: {id: base minor}."""
     result = []
     for contribution, code, name in rows:
         used = allocated.get(contribution.id, 0)
