@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from fundapp.accounts import operations
 from fundapp.accounts.forms import (
@@ -26,7 +27,12 @@ bp = Blueprint("accounts", __name__)
 
 @login_manager.user_loader
 def load_user(user_id):
-    user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+    # The roles in the same query: every page asks for them.
+    user = (
+        db.session.get(User, int(user_id), options=[joinedload(User.role_grants)])
+        if str(user_id).isdigit()
+        else None
+    )
     return user if user is not None and user.is_active else None
 
 

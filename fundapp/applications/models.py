@@ -301,9 +301,10 @@ class Proposal(db.Model):
     def can_view(self, user):
         from fundapp.core.permissions import Role
 
+        # The role first: it is on the user already, membership needs the organisation's members.
         return user.is_authenticated and (
-            self.is_member(user)
-            or user.has_role(Role.PROGRAMME_OFFICER, Role.ADMIN)
+            user.has_role(Role.PROGRAMME_OFFICER, Role.ADMIN)
+            or self.is_member(user)
             or (self.is_reviewed_by(user) and not self.is_blind_review())
         )
 

@@ -345,7 +345,9 @@ def screen_proposal(session, officer, proposal, outcome, checklist, reason=None)
 
 
 def full_proposal_of(session, concept):
-    """The full proposal an invited concept note led to, or None."""
+    """The full proposal an invited concept note led to, or None (without a query for a full proposal)."""
+    if concept.stage != ProposalStage.CONCEPT:
+        return None
     return session.scalar(select(Proposal).where(Proposal.concept_id == concept.id))
 
 

@@ -187,14 +187,31 @@ SELECT CASE WHEN review_count > 0
             THEN RANK() OVER (ORDER BY CASE WHEN review_count > 0 THEN 0 ELSE 1 END, {key} DESC) END,
        proposal_id, reference, title, organisation, state, requested_minor, currency, review_count,
        mean, median, stdev, spread, normalised, fund, fund_with_changes, do_not_fund,
-       spread_threshold, split_percent
+       spread_threshold, split_percent{page_columns}
 FROM ranked_rows
-ORDER BY CASE WHEN review_count > 0 THEN 0 ELSE 1 END, {key} DESC, {other} DESC, reference
+ORDER BY CASE WHEN review_count > 0 THEN 0 ELSE 1 END, {key} DESC, {other} DESC, reference{page_limit}
 """
+#: For one page of the ranking: how many proposals the whole ranking holds and how many are reviewed (window
+#: functions, like the ranks, run over every row before LIMIT), and the page's rows only.
+_PAGE_COLUMNS = """,
+       COUNT(*) OVER () AS total, SUM(CASE WHEN review_count > 0 THEN 1 ELSE 0 END) OVER () AS reviewed"""
+_PAGE_LIMIT = "\nLIMIT :limit OFFSET :offset"
+
+
+def _statement(order, other, paged):
+    sql = _RANKING_SQL.format(
+        key=order,
+        other=other,
+        page_columns=_PAGE_COLUMNS if paged else "",
+        page_limit=_PAGE_LIMIT if paged else "",
+    )
+    return text(sql).bindparams(bindparam("states", expanding=True))
+
 
 _STATEMENTS = {
-    order: text(_RANKING_SQL.format(key=order, other=other)).bindparams(bindparam("states", expanding=True))
+    (order, paged): _statement(order, other, paged)
     for order, other in (("mean", "normalised"), ("normalised", "mean"))
+    for paged in (False, True)
 }
 
 
@@ -229,19 +246,64 @@ def _float(value):
     return None if value is None else float(value)
 
 
+@dataclass(frozen=True)
+class RankingPage:
+    """One page of a call's ranking: its rows, and how many the whole ranking holds."""
+
+    items: list
+    #: Proposals in the ranking, and how many of them have a submitted review.
+    total: int
+    reviewed: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self):
+        return max(-(-self.total // self.per_page), 1)
+
+    @property
+    def first(self):
+        """The position (1-based) of the page's first row in the whole ranking."""
+        return (self.page - 1) * self.per_page + 1
+
+
+def ranking_page(session, call, *, order_by="mean", page=1, per_page=100):
+    """Page ``page`` (1-based) of ``ranking(session, call, order_by=order_by)``, ``per_page`` rows: the same
+    ranks as the whole ranking, in one query that builds only the page's rows. A page past the last is
+    empty (``total`` still says how many there are)."""
+    rows = _ranking_rows(session, call, order_by, limit=per_page, offset=(page - 1) * per_page)
+    total = reviewed = 0
+    if rows:
+        total, reviewed = int(rows[0][-2]), int(rows[0][-1] or 0)
+    elif page > 1:
+        total, reviewed = _totals(session, call, order_by)
+    return RankingPage(_ranked([row[:-2] for row in rows]), total, reviewed, page, per_page)
+
+
+def _totals(session, call, order_by):
+    rows = _ranking_rows(session, call, order_by, limit=1, offset=0)
+    return (int(rows[0][-2]), int(rows[0][-1] or 0)) if rows else (0, 0)
+
+
 def ranking(session, call, *, order_by="mean"):
     """The call's proposals in review and after, ranked by ``"mean"`` or ``"normalised"`` score.
 
     One query, whatever the number of proposals or reviews. Returns a list of ``RankedProposal``, best
     first; proposals without a submitted review come last (rank None), then by reference.
     """
+    return _ranked(_ranking_rows(session, call, order_by))
+
+
+def _ranking_rows(session, call, order_by, *, limit=None, offset=0):
     if order_by not in ORDERS:
         raise DomainError(_("Rank by the mean or by the normalised score."))
     from fundapp.reviews.models import AssignmentState, Recommendation
 
-    rows = session.execute(
-        _STATEMENTS[order_by],
-        {
+    paged = limit is not None
+    return session.execute(
+        _STATEMENTS[order_by, paged],
+        ({"limit": limit, "offset": offset} if paged else {})
+        | {
             "call_id": call.id,
             "states": [state.value for state in RANKED_STATES],
             "submitted": AssignmentState.SUBMITTED.value,
@@ -252,6 +314,10 @@ def ranking(session, call, *, order_by="mean"):
             "default_split": DEFAULT_SPLIT_PERCENT,
         },
     ).all()
+
+
+def _ranked(rows):
+    """``RankedProposal`` rows from the ranking query's rows."""
     texts = _reason_texts()
     ranked = []
     for (

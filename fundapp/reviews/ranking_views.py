@@ -1,7 +1,8 @@
 """The ranking of a call's reviewed proposals, for programme officers, with its CSV and XLSX exports.
 
-``/officer/calls/<reference>/ranking?order=mean|normalised``; the same table as ``ranking.csv`` and
-``ranking.xlsx``. Programme officers only, as every officer page (``calls.officer_only``).
+``/officer/calls/<reference>/ranking?order=mean|normalised&page=N`` (100 ranks a page); the whole ranking
+as ``ranking.csv`` and ``ranking.xlsx``. Programme officers only, as every officer page
+(``calls.officer_only``).
 """
 
 from flask import Blueprint, Response, abort, render_template, request
@@ -18,6 +19,8 @@ bp = Blueprint("ranking", __name__)
 officer_only = role_required(Role.PROGRAMME_OFFICER)
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Ranks per page; the exports hold the whole ranking.
+PER_PAGE = 100
 
 
 @bp.app_template_filter("score")
@@ -42,6 +45,12 @@ def _order():
     return order if order in ranking_module.ORDERS else "mean"
 
 
+def _page_number():
+    """The page asked for (1 for anything that is not a positive number)."""
+    page = request.args.get("page", "1")
+    return min(int(page), 1_000_000) if page.isdigit() and int(page) > 0 else 1
+
+
 def _attachment(body, mimetype, filename):
     return Response(
         body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
@@ -53,13 +62,16 @@ def _attachment(body, mimetype, filename):
 def ranking_page(reference):
     call = _call(reference)
     order = _order()
-    ranked = ranking_module.ranking(db.session, call, order_by=order)
+    page = ranking_module.ranking_page(
+        db.session, call, order_by=order, page=_page_number(), per_page=PER_PAGE
+    )
     return render_template(
         "reviews/ranking.html",
         call=call,
         order=order,
-        ranked=ranked,
-        reviewed_count=sum(1 for item in ranked if item.is_reviewed),
+        ranked=page.items,
+        page=page,
+        reviewed_count=page.reviewed,
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from fundapp.applications.models import ProposalState
 from fundapp.core.errors import DomainError
 from fundapp.reviews.models import Assignment, AssignmentState, Recommendation, Review
-from fundapp.reviews.ranking import ranking, weighted_score
+from fundapp.reviews.ranking import ranking, ranking_page, weighted_score
 from tests.applications.factories import make_call, make_proposal
 from tests.reviews.factories import make_review, make_reviewer, make_rubric
 
@@ -381,6 +381,47 @@ def test_ranking_takes_one_query_for_3_proposals_and_for_50(db):
         assert len(ranking(db.session, call)) == 50
 
     assert len(small) == len(large) == 1
+
+
+# -- pages --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("order_by", ["mean", "normalised"])
+def test_pages_of_the_ranking_hold_the_same_ranks_as_the_whole_ranking(db, order_by):
+    call = make_call()
+    make_rubric(call)
+    reviewers = [make_reviewer() for _ in range(5)]
+    _fill(db, call, reviewers, 22, 0)
+    waiting = in_review(call, title="Snow leopard camera traps")  # no review yet: last, without a rank
+    db.session.flush()
+    whole = ranking(db.session, call, order_by=order_by)
+    pages = [ranking_page(db.session, call, order_by=order_by, page=n, per_page=10) for n in (1, 2, 3)]
+    assert [len(page.items) for page in pages] == [10, 10, 3]
+    assert [item for page in pages for item in page.items] == whole
+    assert pages[2].items[-1].reference == waiting.reference and pages[2].items[-1].rank is None
+    assert all((page.total, page.reviewed, page.pages) == (23, 22, 3) for page in pages)
+    assert [page.first for page in pages] == [1, 11, 21]
+
+
+def test_a_page_past_the_last_is_empty_and_still_counts_the_ranking(db):
+    call = make_call()
+    reviewers = [make_reviewer() for _ in range(3)]
+    _fill(db, call, reviewers, 4, 0)
+    db.session.flush()
+    page = ranking_page(db.session, call, page=9, per_page=3)
+    assert page.items == [] and (page.total, page.reviewed, page.pages) == (4, 4, 2)
+    empty = ranking_page(db.session, make_call(), page=1)
+    assert empty.items == [] and (empty.total, empty.reviewed, empty.pages) == (0, 0, 1)
+
+
+def test_a_page_of_the_ranking_is_one_query(db):
+    call = make_call()
+    reviewers = [make_reviewer() for _ in range(4)]
+    _fill(db, call, reviewers, 12, 0)
+    db.session.flush()
+    with counted_queries() as statements:
+        assert len(ranking_page(db.session, call, page=2, per_page=5).items) == 5
+    assert len(statements) == 1
 
 
 # -- properties ---------------------------------------------------------------------------------------------

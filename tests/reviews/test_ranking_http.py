@@ -351,3 +351,51 @@ def test_export_ranking_of_an_unknown_call_exits_2(runner, db, tmp_path):
     assert result.exit_code == 2
     assert "no call has the reference 'CALL-1999-99'" in result.output
     assert not out.exists()
+
+
+# -- pages --------------------------------------------------------------------------------------------------
+
+
+def test_the_page_shows_a_hundred_ranks_at_a_time_with_links_to_the_others(
+    officer_client, ranked_call, monkeypatch
+):
+    from fundapp.reviews import ranking_views
+
+    monkeypatch.setattr(ranking_views, "PER_PAGE", 2)
+    call = ranked_call["call"].reference
+    first = officer_client.get(f"/officer/calls/{call}/ranking?order=normalised").get_data(as_text=True)
+    assert [row[1] for row in table_rows(first)] == [
+        ranked_call["saiga"].reference,
+        ranked_call["seals"].reference,
+    ]
+    assert "Ranks 1–2 of 4; the exports hold them all." in first
+    assert f'href="/officer/calls/{call}/ranking?order=normalised&amp;page=2"' in first
+    assert ">Previous<" not in first
+    second = officer_client.get(f"/officer/calls/{call}/ranking?order=normalised&page=2").get_data(
+        as_text=True
+    )
+    rows = table_rows(second)
+    assert [row[0] for row in rows] == ["3", "—"]
+    assert [row[1] for row in rows] == [ranked_call["harsh"].reference, ranked_call["waiting"].reference]
+    assert "Ranks 3–4 of 4" in second and ">Next<" not in second
+    assert f'href="/officer/calls/{call}/ranking?order=normalised&amp;page=1"' in second
+    # The counts above the table are the whole call's, on every page.
+    assert "3 proposals reviewed · 1 still waiting for a review" in second
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "2.5", ""])
+def test_a_page_that_is_not_a_positive_number_shows_the_first(officer_client, ranked_call, page):
+    call = ranked_call["call"].reference
+    response = officer_client.get(f"/officer/calls/{call}/ranking?page={page}")
+    assert response.status_code == 200
+    assert table_rows(response.get_data(as_text=True))[0][1] == ranked_call["seals"].reference
+
+
+def test_a_page_past_the_last_says_so_and_links_back(officer_client, ranked_call, monkeypatch):
+    from fundapp.reviews import ranking_views
+
+    monkeypatch.setattr(ranking_views, "PER_PAGE", 2)
+    call = ranked_call["call"].reference
+    page = officer_client.get(f"/officer/calls/{call}/ranking?page=9").get_data(as_text=True)
+    assert "There is no page 9: the ranking holds 4 proposals." in page
+    assert f'href="/officer/calls/{call}/ranking?order=mean&amp;page=2"' in page
