@@ -831,9 +831,10 @@ class Seeder:
     # -- the board ------------------------------------------------------------------------------------------
 
     def meetings(self):
-        """A closed meeting per decided call (every reviewed proposal decided), and a scheduled one with the
-        best of the call waiting for the board on its agenda. Chooses which proposals become grants."""
-        sizes, rng = self.sizes, self.rng
+        """Closed meetings that decide every reviewed proposal of the decided calls (at most AGENDA_ITEMS a
+        sitting), and a scheduled one with the best of the call waiting for the board on its agenda. Chooses
+        which proposals become grants."""
+        sizes = self.sizes
         decided_calls = [call for call in self.call_plan if call["role"] == "decided"]
         by_call = defaultdict(list)
         for plan in self.proposal_plan:
@@ -850,124 +851,23 @@ class Seeder:
         self.approved = []
         number_by_year = defaultdict(int)
         for call in [c for c in self.call_plan if c["role"] in ("decided", "agenda")]:
-            scheduled = call["closes"] + timedelta(days=90)
-            if call["role"] == "agenda":
-                scheduled = self.today + timedelta(days=14)
-            number_by_year[scheduled.year] += 1
-            meeting_id = len(meetings) + 1
             closed = call["role"] == "decided"
-            meetings.append(
-                {
-                    "id": meeting_id,
-                    "reference": f"BRD-{scheduled.year}-{number_by_year[scheduled.year]:02d}",
-                    "kind": MeetingKind.MEETING,
-                    "title": f"Board meeting on {call['reference']}",
-                    "scheduled_at": _at(scheduled, 9),
-                    "location": "Astana, fund office",
-                    "state": MeetingState.CLOSED if closed else MeetingState.SCHEDULED,
-                    "opened_at": _at(scheduled, 9) if closed else None,
-                    "closed_at": _at(scheduled, 13) if closed else None,
-                    "created_at": _at(scheduled - timedelta(days=30)),
-                    "created_by_id": self.officer,
-                }
-            )
-            if closed:
-                attendance.extend(
-                    {
-                        "meeting_id": meeting_id,
-                        "user_id": member,
-                        "present": True,
-                        "recorded_at": _at(scheduled, 9),
-                    }
-                    for member in self.board
-                )
             plans = by_call[call["id"]]
-            if not closed:
-                plans = plans[:AGENDA_ITEMS]
-            for position, plan in enumerate(plans):
-                item_id = len(items) + 1
-                recommended = plan["requested"]
-                row = {
-                    "id": item_id,
-                    "meeting_id": meeting_id,
-                    "proposal_id": plan["id"],
-                    "position": position,
-                    "recommended_minor": recommended,
-                    "motion_amount_minor": None,
-                    "motion_conditions": "",
-                    "outcome": None,
-                    "approved_minor": None,
-                    "conditions": "",
-                    "reason": "",
-                    "eligible_count": None,
-                    "participating_count": None,
-                    "decided_at": None,
-                    "decided_by_id": None,
-                }
-                items.append(row)
-                if not closed:
-                    plan["state"] = ProposalState.ON_AGENDA
-                    continue
-                conflicted = self.board[1 + item_id % 6] if item_id % 23 == 0 else None
-                if conflicted:
-                    conflicts.append(
-                        {
-                            "item_id": item_id,
-                            "user_id": conflicted,
-                            "note": "Sits on the applicant's supervisory board.",
-                            "declared_at": _at(scheduled, 9),
-                        }
+            if closed:
+                # A sitting takes at most AGENDA_ITEMS proposals, best first; the board sits every 4 weeks.
+                sittings = [
+                    (call["closes"] + timedelta(days=90 + 28 * number), start)
+                    for number, start in enumerate(range(0, len(plans), AGENDA_ITEMS))
+                ]
+            else:
+                sittings = [(self.today + timedelta(days=14), 0)]
+            for scheduled, first in sittings:
+                meeting_id = self._meeting(meetings, attendance, number_by_year, call, scheduled, closed)
+                for position, plan in enumerate(plans[first : first + AGENDA_ITEMS]):
+                    approve = first + position < quota.get(call["id"], 0)
+                    self._item(
+                        items, conflicts, votes, plan, meeting_id, position, approve, scheduled, closed
                     )
-                voters = [member for member in self.board if member != conflicted]
-                if position < quota[call["id"]]:
-                    outcome = (
-                        DecisionOutcome.APPROVED_WITH_CONDITIONS
-                        if item_id % 5 == 0
-                        else DecisionOutcome.APPROVED
-                    )
-                    approved = recommended if item_id % 3 else recommended * 9 // 10
-                    row.update(
-                        motion_amount_minor=approved,
-                        approved_minor=approved,
-                        conditions=CONDITIONS if outcome == DecisionOutcome.APPROVED_WITH_CONDITIONS else "",
-                    )
-                    plan["state"] = ProposalState(outcome.value)
-                    plan["approved"] = approved
-                    plan["item"] = item_id
-                    plan["decided"] = scheduled
-                    self.approved.append(plan)
-                    choices = [VoteChoice.APPROVE] * (len(voters) - 1) + [VoteChoice.ABSTAIN]
-                elif rng.random() < 0.04:
-                    outcome = DecisionOutcome.DEFERRED
-                    plan["state"] = ProposalState.DEFERRED
-                    choices = []
-                    row["reason"] = "The board asks for the regional akimat's letter of support."
-                else:
-                    outcome = DecisionOutcome.REJECTED
-                    plan["state"] = ProposalState.REJECTED
-                    choices = [VoteChoice.REJECT] * (len(voters) - 2) + [
-                        VoteChoice.APPROVE,
-                        VoteChoice.ABSTAIN,
-                    ]
-                    row["motion_amount_minor"] = recommended
-                    row["reason"] = "Ranked below the call's budget."
-                row.update(
-                    outcome=outcome,
-                    eligible_count=len(voters) if choices else None,
-                    participating_count=len(voters) - 1 if choices else None,
-                    decided_at=_at(scheduled, 12),
-                    decided_by_id=self.chair,
-                )
-                votes.extend(
-                    {
-                        "item_id": item_id,
-                        "user_id": voter,
-                        "choice": choice,
-                        "cast_at": _at(scheduled, 11),
-                        "recorded_by_id": self.officer,
-                    }
-                    for voter, choice in zip(voters, choices, strict=False)
-                )
         self.insert(Meeting, meetings)
         self.insert(Attendance, attendance)
         self.insert(AgendaItem, items)
@@ -991,6 +891,119 @@ class Seeder:
                     .where(Proposal.__table__.c.id.in_(ids[start : start + BATCH]))
                     .values(state=state)
                 )
+
+    def _meeting(self, meetings, attendance, number_by_year, call, scheduled, closed):
+        """A board meeting on ``call`` on ``scheduled`` (closed, with every member present, or scheduled)."""
+        number_by_year[scheduled.year] += 1
+        meeting_id = len(meetings) + 1
+        meetings.append(
+            {
+                "id": meeting_id,
+                "reference": f"BRD-{scheduled.year}-{number_by_year[scheduled.year]:02d}",
+                "kind": MeetingKind.MEETING,
+                "title": f"Board meeting on {call['reference']}",
+                "scheduled_at": _at(scheduled, 9),
+                "location": "Astana, fund office",
+                "state": MeetingState.CLOSED if closed else MeetingState.SCHEDULED,
+                "opened_at": _at(scheduled, 9) if closed else None,
+                "closed_at": _at(scheduled, 13) if closed else None,
+                "created_at": _at(scheduled - timedelta(days=30)),
+                "created_by_id": self.officer,
+            }
+        )
+        if closed:
+            attendance.extend(
+                {
+                    "meeting_id": meeting_id,
+                    "user_id": member,
+                    "present": True,
+                    "recorded_at": _at(scheduled, 9),
+                }
+                for member in self.board
+            )
+        return meeting_id
+
+    def _item(self, items, conflicts, votes, plan, meeting_id, position, approve, scheduled, closed):
+        """``plan``'s proposal on the agenda: decided (approved when ``approve``, else now and then deferred
+        and mostly rejected) with the members' votes and a declared conflict now and then, or waiting."""
+        item_id = len(items) + 1
+        recommended = plan["requested"]
+        row = {
+            "id": item_id,
+            "meeting_id": meeting_id,
+            "proposal_id": plan["id"],
+            "position": position,
+            "recommended_minor": recommended,
+            "motion_amount_minor": None,
+            "motion_conditions": "",
+            "outcome": None,
+            "approved_minor": None,
+            "conditions": "",
+            "reason": "",
+            "eligible_count": None,
+            "participating_count": None,
+            "decided_at": None,
+            "decided_by_id": None,
+        }
+        items.append(row)
+        if not closed:
+            plan["state"] = ProposalState.ON_AGENDA
+            return
+        conflicted = self.board[1 + item_id % 6] if item_id % 23 == 0 else None
+        if conflicted:
+            conflicts.append(
+                {
+                    "item_id": item_id,
+                    "user_id": conflicted,
+                    "note": "Sits on the applicant's supervisory board.",
+                    "declared_at": _at(scheduled, 9),
+                }
+            )
+        voters = [member for member in self.board if member != conflicted]
+        if approve:
+            outcome = (
+                DecisionOutcome.APPROVED_WITH_CONDITIONS if item_id % 5 == 0 else DecisionOutcome.APPROVED
+            )
+            approved = recommended if item_id % 3 else recommended * 9 // 10
+            row.update(
+                motion_amount_minor=approved,
+                approved_minor=approved,
+                conditions=CONDITIONS if outcome == DecisionOutcome.APPROVED_WITH_CONDITIONS else "",
+            )
+            plan["state"] = ProposalState(outcome.value)
+            plan["approved"] = approved
+            plan["item"] = item_id
+            plan["decided"] = scheduled
+            self.approved.append(plan)
+            choices = [VoteChoice.APPROVE] * (len(voters) - 1) + [VoteChoice.ABSTAIN]
+        elif self.rng.random() < 0.04:
+            outcome = DecisionOutcome.DEFERRED
+            plan["state"] = ProposalState.DEFERRED
+            choices = []
+            row["reason"] = "The board asks for the regional akimat's letter of support."
+        else:
+            outcome = DecisionOutcome.REJECTED
+            plan["state"] = ProposalState.REJECTED
+            choices = [VoteChoice.REJECT] * (len(voters) - 2) + [VoteChoice.APPROVE, VoteChoice.ABSTAIN]
+            row["motion_amount_minor"] = recommended
+            row["reason"] = "Ranked below the call's budget."
+        row.update(
+            outcome=outcome,
+            eligible_count=len(voters) if choices else None,
+            participating_count=len(voters) - 1 if choices else None,
+            decided_at=_at(scheduled, 12),
+            decided_by_id=self.chair,
+        )
+        votes.extend(
+            {
+                "item_id": item_id,
+                "user_id": voter,
+                "choice": choice,
+                "cast_at": _at(scheduled, 11),
+                "recorded_by_id": self.officer,
+            }
+            for voter, choice in zip(voters, choices, strict=False)
+        )
 
     # -- grants, tranches and reports -----------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from fundapp.accounts.models import User
 from fundapp.applications.models import Call, Proposal, ProposalSection, ProposalState
 from fundapp.applications.sections import SECTION_KEYS
-from fundapp.bench.seed import BENCH_LOGINS, BENCH_PASSWORD, Sizes
+from fundapp.bench.seed import AGENDA_ITEMS, BENCH_LOGINS, BENCH_PASSWORD, Sizes
 from fundapp.board.models import AgendaItem, Meeting, MeetingState
 from fundapp.core.audit import verify_chain
 from fundapp.disbursements import ledger
@@ -197,6 +197,12 @@ def test_one_meeting_waits_with_an_agenda_and_the_others_are_closed(session):
     scheduled = session.scalar(select(Meeting).where(Meeting.state == MeetingState.SCHEDULED))
     items = session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == scheduled.id)).all()
     assert items and all(item.proposal.state == ProposalState.ON_AGENDA for item in items)
+    # A sitting decides at most AGENDA_ITEMS proposals: a call's decisions take several.
+    sizes = session.execute(
+        select(func.count()).select_from(AgendaItem).group_by(AgendaItem.meeting_id)
+    ).scalars()
+    assert max(sizes) <= AGENDA_ITEMS
+    assert session.scalar(select(func.count()).select_from(Meeting)) > SMALL["calls"] - 2
 
 
 @pytest.mark.parametrize(
