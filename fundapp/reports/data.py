@@ -239,13 +239,22 @@ def donor_report_data(session, donor, date_from=None, date_to=None, *, language=
         released_end = _released_until(releases, date_to)
         released_before = _released_until(releases, date_from - timedelta(days=1))
 
+        splits = {}
+
         def donor_release(grant_id, released_minor):
-            """``{contribution id: minor}`` of the donor's part of ``released_minor`` of the grant."""
-            shares = net.get(grant_id) or {}
-            if not shares:
-                return {}
-            split = released_by_contribution(shares, Money(released_minor, base_currency))
-            return {key: part.minor for key, part in split.items() if key in by_id}
+            """``{contribution id: minor}`` of the donor's part of ``released_minor`` of the grant. A grant
+            releases a few tranches, so the quarters ask for the same few amounts again: each split is made
+            once."""
+            key = (grant_id, released_minor)
+            if key not in splits:
+                shares = net.get(grant_id) or {}
+                split = (
+                    released_by_contribution(shares, Money(released_minor, base_currency)) if shares else {}
+                )
+                splits[key] = {
+                    contribution: part.minor for contribution, part in split.items() if contribution in by_id
+                }
+            return splits[key]
 
         released_in_period = defaultdict(int)
         released_to_end = defaultdict(int)
