@@ -6,6 +6,7 @@ Set FUNDAPP_TEST_DATABASE_URL to run the suite on PostgreSQL; by default it runs
 import contextvars
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
@@ -56,13 +57,11 @@ def app(tmp_path_factory):
         _db.engine.dispose()
 
 
-@pytest.fixture
-def db(app):
-    """The database, inside a transaction rolled back after the test.
-
-    The app's engine is swapped for one connection holding that transaction; every session (the test's
-    and each request's) works in a savepoint on it, so commits in views are real but undone at the end.
-    """
+@contextmanager
+def rolled_back(app):
+    """Inside the block (in an app context of ``app``), the app's engine is swapped for one connection
+    holding a transaction, rolled back at the end; every session (the test's and each request's) works in a
+    savepoint on it, so commits in views and commands are real but undone at the end."""
     with app.app_context():
         connection = _db.engine.connect()
         transaction = connection.begin()
@@ -72,12 +71,19 @@ def db(app):
         _db.session.remove()
         _db.session.configure(join_transaction_mode="create_savepoint")
         try:
-            yield _db
+            yield
         finally:
             _db.session.remove()
             engines[None] = engine
             transaction.rollback()
             connection.close()
+
+
+@pytest.fixture
+def db(app):
+    """The database, inside a transaction rolled back after the test (see ``rolled_back``)."""
+    with rolled_back(app):
+        yield _db
 
 
 @pytest.fixture

@@ -75,29 +75,16 @@ from fundapp.extensions import limiter
 from fundapp.reviews import operations as review_operations
 from fundapp.reviews.models import Assignment, AssignmentState
 from fundapp.reviews.ranking import ranking
-from tests.conftest import login
+from tests.conftest import login, rolled_back
 
 
 @pytest.fixture(scope="module")
 def seeded(app):
     """The output of ``fundapp seed-demo`` run once on an empty database, rolled back after the module."""
-    with app.app_context():
-        connection = _db.engine.connect()
-        transaction = connection.begin()
-        engines = _db._app_engines[app]
-        engine = engines[None]
-        engines[None] = connection
-        _db.session.remove()
-        _db.session.configure(join_transaction_mode="create_savepoint")
-        try:
-            result = app.test_cli_runner().invoke(args=["seed-demo"])
-            assert result.exit_code == 0, result.output
-            yield result.output
-        finally:
-            _db.session.remove()
-            engines[None] = engine
-            transaction.rollback()
-            connection.close()
+    with rolled_back(app):
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        assert result.exit_code == 0, result.output
+        yield result.output
 
 
 @pytest.fixture

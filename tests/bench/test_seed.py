@@ -32,7 +32,7 @@ from fundapp.donors.models import Allocation, Contribution, Donor, DonorContact
 from fundapp.extensions import db as _db
 from fundapp.extensions import limiter
 from fundapp.reviews.models import Review
-from tests.conftest import login
+from tests.conftest import login, rolled_back
 
 SMALL = {
     "proposals": 400,
@@ -54,23 +54,10 @@ def _options(sizes):
 @pytest.fixture(scope="module")
 def seeded(app):
     """The output of ``fundapp bench seed`` with SMALL sizes on the (userless) test database."""
-    with app.app_context():
-        connection = _db.engine.connect()
-        transaction = connection.begin()
-        engines = _db._app_engines[app]
-        engine = engines[None]
-        engines[None] = connection
-        _db.session.remove()
-        _db.session.configure(join_transaction_mode="create_savepoint")
-        try:
-            result = app.test_cli_runner().invoke(args=["bench", "seed", *_options(SMALL)])
-            assert result.exit_code == 0, result.output
-            yield result.output
-        finally:
-            _db.session.remove()
-            engines[None] = engine
-            transaction.rollback()
-            connection.close()
+    with rolled_back(app):
+        result = app.test_cli_runner().invoke(args=["bench", "seed", *_options(SMALL)])
+        assert result.exit_code == 0, result.output
+        yield result.output
 
 
 @pytest.fixture
