@@ -30,8 +30,9 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fundapp.accounts.models import User, UserRole
 from fundapp.applications.models import Call, Proposal, ProposalState
@@ -319,20 +320,35 @@ def fund_instant(value):
     return value
 
 
-def meeting_page_loading():
+def meeting_page_loading(*, votes=True):
     """What the meeting page shows of a meeting, to load with it in a fixed number of queries however long
     its agenda: the items with their proposals (organisation and call), votes and conflicts, and the
-    attendance. (Built when asked for: building it configures the mappers, every model must be imported.)"""
-    return (
-        selectinload(Meeting.items).options(
-            joinedload(AgendaItem.proposal).options(
-                joinedload(Proposal.organisation), joinedload(Proposal.call)
-            ),
-            selectinload(AgendaItem.votes),
-            selectinload(AgendaItem.conflicts),
+    attendance. ``votes=False`` leaves the votes out, for ``load_votes`` to read those of the items still to
+    decide: a decided item shows the counts stored with its decision, and a closed meeting has thousands of
+    votes. (Built when asked for: building it configures the mappers, every model must be imported.)"""
+    item_options = [
+        # The call is the same for many items: read once each rather than joined to every row.
+        joinedload(AgendaItem.proposal).options(
+            joinedload(Proposal.organisation), selectinload(Proposal.call)
         ),
-        selectinload(Meeting.attendance),
-    )
+        selectinload(AgendaItem.conflicts),
+    ]
+    if votes:
+        item_options.append(selectinload(AgendaItem.votes))
+    return (selectinload(Meeting.items).options(*item_options), selectinload(Meeting.attendance))
+
+
+def load_votes(session, items):
+    """Read the votes of ``items`` (those whose votes are not loaded yet) in one query, into each item's
+    ``votes``."""
+    pending = [item for item in items if "votes" in inspect(item).unloaded]
+    if not pending:
+        return
+    by_item = {item.id: [] for item in pending}
+    for vote in session.scalars(select(Vote).where(Vote.item_id.in_(list(by_item))).order_by(Vote.id)):
+        by_item[vote.item_id].append(vote)
+    for item in pending:
+        set_committed_value(item, "votes", by_item[item.id])
 
 
 def get_meeting(session, reference, *, options=()):
@@ -722,16 +738,17 @@ def agenda_candidates(session, figures=None):
     proposals = session.scalars(
         select(Proposal)
         .where(Proposal.state.in_(CANDIDATE_STATES))
-        .options(joinedload(Proposal.organisation), joinedload(Proposal.call))
+        .options(joinedload(Proposal.organisation), selectinload(Proposal.call))
         .order_by(Proposal.reference)
     ).all()
-    calls = {}
+    calls, by_call = {}, {}
     for proposal in proposals:
         calls.setdefault(proposal.call_id, proposal.call)
+        by_call.setdefault(proposal.call_id, []).append(proposal)
     ranked = _rankings(session, calls.values(), figures)
     result = []
     for call in sorted(calls.values(), key=lambda call: call.reference):
-        rows = [AgendaRow(p, ranked[call.id].get(p.id)) for p in proposals if p.call_id == call.id]
+        rows = [AgendaRow(p, ranked[call.id].get(p.id)) for p in by_call[call.id]]
         order = {proposal_id: index for index, proposal_id in enumerate(ranked[call.id])}
         rows.sort(key=lambda row: (order.get(row.proposal.id, len(order)), row.proposal.reference))
         result.append((call, rows, figures.available(call)))

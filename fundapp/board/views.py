@@ -40,7 +40,7 @@ from fundapp.board.forms import (
     ReasonForm,
     VoteForm,
 )
-from fundapp.board.models import AgendaItem, MeetingKind, MeetingState
+from fundapp.board.models import AgendaItem, DecisionOutcome, MeetingKind, MeetingState
 from fundapp.core.errors import DomainError
 from fundapp.core.money import Money
 from fundapp.core.permissions import Role
@@ -76,8 +76,10 @@ def _manager():
         abort(403)
 
 
-def _meeting(reference):
-    meeting = operations.get_meeting(db.session, reference, options=operations.meeting_page_loading())
+def _meeting(reference, *, votes=True):
+    meeting = operations.get_meeting(
+        db.session, reference, options=operations.meeting_page_loading(votes=votes)
+    )
     if meeting is None:
         abort(404)
     return meeting
@@ -231,42 +233,53 @@ def new_meeting():
 
 def _meeting_context(meeting, *, failed=None, errors=None):
     """What the meeting page shows, in a fixed number of queries however long the agenda (the meeting comes
-    with its items loaded, ``operations.meeting_page_loading``; each call on it is ranked once)."""
+    with its items loaded, ``operations.meeting_page_loading``; each call on it is ranked once).
+
+    The votes, tally and refusals of an item are worked out only where the page shows them: for an item
+    still to decide (a decided one shows the counts stored with its decision), the refusals only on the
+    secretary's desk of an open meeting and for the member's own vote."""
     settings = operations.board_settings(db.session)
     members = operations.board_members(db.session)
     member_ids = [member.id for member in members]
     can_manage = operations.can_manage_meetings(db.session, current_user, settings)
     is_member = operations.is_board_member(current_user)
+    finished = meeting.state in (MeetingState.CLOSED, MeetingState.CANCELLED)
+    entering_votes = can_manage and meeting.state == MeetingState.OPEN
     attendance = {record.user_id: record.present for record in meeting.attendance}
     figures = operations.CallFigures(db.session)
+    agenda = operations.agenda_rows(db.session, meeting, figures)
+    operations.load_votes(db.session, [row.item for row in agenda if not row.item.is_decided])
     rows = []
-    for row in operations.agenda_rows(db.session, meeting, figures):
+    for row in agenda:
         item = row.item
-        tally, result = operations.result_of(db.session, item, settings, member_ids=member_ids)
-        votes = {vote.user_id: vote for vote in item.votes}
-        rows.append(
-            {
-                "item": item,
-                "proposal": row.proposal,
-                "ranked": row.ranked,
-                "tally": tally,
-                "result": result,
-                "explanation": operations.explain(result, tally),
-                "votes": votes,
-                "recused": {conflict.user_id: conflict for conflict in item.conflicts},
-                "refusals": {
+        shown = {
+            "item": item,
+            "proposal": row.proposal,
+            "ranked": row.ranked,
+            "recused": {conflict.user_id: conflict for conflict in item.conflicts},
+        }
+        if not item.is_decided:
+            tally, result = operations.result_of(db.session, item, settings, member_ids=member_ids)
+            votes = {vote.user_id: vote for vote in item.votes}
+            shown.update(
+                tally=tally,
+                result=result,
+                explanation=operations.explain(result, tally),
+                votes=votes,
+                my_vote=votes.get(current_user.id),
+                refusals={
                     member.id: operations.voting_refusal(db.session, item, member, settings, tally=tally)
                     for member in members
-                },
-                "my_vote": votes.get(current_user.id),
-                "my_refusal": (
+                }
+                if entering_votes
+                else {},
+                my_refusal=(
                     operations.voting_refusal(db.session, item, current_user, settings, tally=tally)
-                    if is_member
+                    if is_member and not finished
                     else None
                 ),
-            }
-        )
-    finished = meeting.state in (MeetingState.CLOSED, MeetingState.CANCELLED)
+            )
+        rows.append(shown)
     candidates = operations.agenda_candidates(db.session, figures) if can_manage and not finished else []
     return {
         "meeting": meeting,
@@ -286,13 +299,30 @@ def _meeting_context(meeting, *, failed=None, errors=None):
         "posted": request.form if failed else {},
         "kinds": MeetingKind,
         "states": MeetingState,
+        "outcome_labels": {outcome: str(outcome.label) for outcome in DecisionOutcome},
+        "sentence": _item_sentences(),
+    }
+
+
+def _item_sentences():
+    """The sentences every agenda item repeats, translated once per page rather than once per item (an
+    agenda can hold hundreds); the template fills them in with ``%``, and the result is escaped as a whole."""
+    return {
+        "rank": _(
+            "Rank %(rank)d in %(call)s · mean %(mean)s · normalised %(normalised)s · %(count)d reviews"
+        ),
+        "motion": _("Approve %(amount)s"),
+        "decided": _("%(participating)d of %(eligible)d eligible members took part; decided %(when)s."),
+        "tally": _("Approve %(approve)d · Reject %(reject)d · Abstain %(abstain)d"),
+        "taking_part": _("%(participating)d of %(eligible)d eligible members take part"),
+        "your_vote_on": _("Your vote on %(reference)s"),
     }
 
 
 @bp.route("/meetings/<reference>")
 def meeting(reference):
     _viewer()
-    return render_template("board/meeting.html", **_meeting_context(_meeting(reference)))
+    return render_template("board/meeting.html", **_meeting_context(_meeting(reference, votes=False)))
 
 
 def _refused(meeting, key, error_or_messages):

@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import DDL, event, func, select
+from sqlalchemy import DDL, bindparam, event, func, select
 
 from fundapp.core.audit import record_event
 from fundapp.core.db import utcnow
@@ -157,35 +157,70 @@ def _sums_by_kind(session, account_ids):
     return {(account_id, EntryKind(kind)): int(total) for account_id, kind, total in rows}
 
 
+#: What moves a pool's account besides receipts. A release (Dr grant, Cr cash) never touches a pool.
+_POOL_MOVEMENTS = (EntryKind.COMMITMENT, EntryKind.DECOMMITMENT, EntryKind.REFUND)
+
+
 def pool_figures_many(session, pools):
-    """``{pool.id: PoolFigures}`` for ``pools``, in two queries whatever their number."""
+    """``{pool.id: PoolFigures}`` for ``pools``, in four queries whatever their number.
+
+    Receipts are nearly all of a pool's postings, so they are never joined to their entries: a pool's balance
+    is a sum over its account's postings read from the index alone, the few commitments, de-commitments
+    and refunds are found from their entries, and received is the rest. Released is summed over the pools'
+    grant accounts, looked up first and named in the query, so that PostgreSQL reads their few postings
+    from the index instead of scanning every posting. (Separate statements rather than one UNION: the
+    union is costly enough for PostgreSQL to start parallel workers, which take longer than the sums.)
+    """
     pools = list(pools)
-    sums = _sums_by_kind(session, [pool.account_id for pool in pools])
-    released_rows = session.execute(
-        select(Grant.pool_id, func.sum(Posting.amount_minor))
-        .join(Posting, Posting.account_id == Grant.account_id)
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Grant.pool_id.in_([pool.id for pool in pools]), JournalEntry.kind == EntryKind.RELEASE)
-        .group_by(Grant.pool_id)
+    if not pools:
+        return {}
+    pool_accounts = [pool.account_id for pool in pools]
+    balances = dict(
+        session.execute(
+            select(Posting.account_id, func.sum(Posting.amount_minor))
+            .where(Posting.account_id.in_(pool_accounts))
+            .group_by(Posting.account_id)
+        ).all()
     )
-    released = {pool_id: int(total) for pool_id, total in released_rows}
+    moved = {
+        (account_id, EntryKind(kind)): int(total)
+        for account_id, kind, total in session.execute(
+            select(Posting.account_id, JournalEntry.kind, func.sum(Posting.amount_minor))
+            .join(Posting, Posting.entry_id == JournalEntry.id)
+            .where(JournalEntry.kind.in_(_POOL_MOVEMENTS), Posting.account_id.in_(pool_accounts))
+            .group_by(Posting.account_id, JournalEntry.kind)
+        )
+    }
+    pool_of_grant_account = dict(
+        session.execute(
+            select(Grant.account_id, Grant.pool_id).where(Grant.pool_id.in_([pool.id for pool in pools]))
+        ).all()
+    )
+    released = defaultdict(int)
+    if pool_of_grant_account:
+        # The ids are written into the SQL: hundreds of bound parameters take longer to bind than the sum.
+        grant_accounts = bindparam("grant_accounts", list(pool_of_grant_account), literal_execute=True)
+        for account_id, total in session.execute(
+            select(Posting.account_id, func.sum(Posting.amount_minor))
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(JournalEntry.kind == EntryKind.RELEASE, Posting.account_id.in_(grant_accounts))
+            .group_by(Posting.account_id)
+        ):
+            released[pool_of_grant_account[account_id]] += int(total)
     figures = {}
     for pool in pools:
 
         def of(kind, pool=pool):
-            return sums.get((pool.account_id, kind), 0)
+            return moved.get((pool.account_id, kind), 0)
 
         currency = pool.currency
-        committed = of(EntryKind.COMMITMENT) + of(EntryKind.DECOMMITMENT)
+        total = int(balances.get(pool.account_id, 0))
         figures[pool.id] = PoolFigures(
-            received=Money(-of(EntryKind.RECEIPT), currency),
+            received=Money(-(total - sum(of(kind) for kind in _POOL_MOVEMENTS)), currency),
             refunded=Money(-of(EntryKind.REFUND), currency),
-            committed=Money(committed, currency),
-            available=Money(
-                -sum(total for (account, _kind), total in sums.items() if account == pool.account_id),
-                currency,
-            ),
-            released=Money(released.get(pool.id, 0), currency),
+            committed=Money(of(EntryKind.COMMITMENT) + of(EntryKind.DECOMMITMENT), currency),
+            available=Money(-total, currency),
+            released=Money(released[pool.id], currency),
         )
     return figures
 

@@ -136,7 +136,7 @@ class Posting(db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), nullable=False, index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), nullable=False)
     account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
@@ -560,4 +560,12 @@ class ReportFile(db.Model):
     stored_file = relationship("StoredFile")
 
 
-Index("ix_posting_account_id_entry_id", Posting.account_id, Posting.entry_id)
+# Both carry the amount, so that sums of postings are read from the index alone (index-only scans on
+# PostgreSQL): by account (a pool's balance, post_entry's check) and by entry (the commitments, de-commitments
+# and refunds that ledger.pool_figures_many picks out by their entry's kind).
+Index(
+    "ix_posting_account_id_entry_id_amount_minor", Posting.account_id, Posting.entry_id, Posting.amount_minor
+)
+Index(
+    "ix_posting_entry_id_account_id_amount_minor", Posting.entry_id, Posting.account_id, Posting.amount_minor
+)
