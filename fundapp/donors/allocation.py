@@ -9,7 +9,7 @@ first out: "other funds" first, then the latest contributions, so the money retu
 money was used last.
 
 What a grant released is attributed to the same contributions in the same proportions as its net
-commitment (``released_by_contribution``), split with ``Money.allocate`` so the parts add up exactly.
+commitment (``released_by_contribution``), split as ``Money.allocate`` splits so the parts add up exactly.
 
 The rule never attributes more of a contribution than it brought: ``unallocated`` is never negative
 (a property test checks it over random sequences).
@@ -115,11 +115,43 @@ def net_by_contribution(session, grant):
 
 def released_by_contribution(net, released):
     """Split ``released`` (Money) over ``net`` (``{key: minor}``) in proportion, exactly."""
-    keys = sorted(net, key=lambda key: (key is None, key or 0))
-    if not keys or released.minor == 0:
-        return dict.fromkeys(keys, Money.zero(released.currency))
-    parts = released.allocate([net[key] for key in keys])
-    return dict(zip(keys, parts, strict=True))
+    currency = released.currency
+    return {key: Money(minor, currency) for key, minor in split_by_contribution(net, released.minor).items()}
+
+
+def split_by_contribution(net, minor, keys=None):
+    """``released_by_contribution`` in bare minor units, ``{key: int}``, for ``keys`` (all of ``net``'s by
+    default; the others still set the proportions): the split of ``Money.allocate`` in integers. Each key
+    gets its whole units; the units left over go one each to the largest remainders, equal remainders in
+    key order (contributions by id, "other funds" last). The pages that split the releases of many grants
+    ask for the donor's keys only: the remainders of the others are counted, not sorted."""
+    if keys is None:
+        keys = sorted(net.keys() - {OTHER_FUNDS}) + ([OTHER_FUNDS] if OTHER_FUNDS in net else [])
+    if not net or minor == 0:
+        return dict.fromkeys(keys, 0)
+    if min(net.values()) < 0:
+        raise ValueError(f"ratios cannot be negative: {min(net.values())}")
+    total = sum(net.values())
+    if total == 0:
+        raise ValueError("at least one ratio must be positive")
+    units = abs(minor)
+    remainders = {key: units * weight % total for key, weight in net.items()}
+    left_over = sum(remainders.values()) // total  # the units the whole parts leave
+    cutoff, tied_winners = total, ()  # no remainder reaches the cutoff: nobody gets one more
+    if left_over:
+        ranked = sorted(remainders.values(), reverse=True)
+        cutoff = ranked[left_over - 1]  # the smallest remainder that gets one more unit
+        places = left_over - ranked.index(cutoff)  # how many of the remainders equal to it do
+        tied_winners = [key for key, remainder in remainders.items() if remainder == cutoff]
+        if len(tied_winners) > places:
+            tied_winners = sorted(tied_winners, key=lambda key: (key is OTHER_FUNDS, key or 0))[:places]
+        tied_winners = set(tied_winners)
+    sign = -1 if minor < 0 else 1
+    parts = {}
+    for key in keys:
+        one_more = remainders[key] > cutoff or key in tied_winners
+        parts[key] = sign * (units * net[key] // total + one_more)
+    return parts
 
 
 def donor_shares(session, grants):

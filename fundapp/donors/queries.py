@@ -32,10 +32,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from fundapp.accounts.models import Organisation
@@ -56,7 +55,7 @@ from fundapp.disbursements.models import (
     ReportIndicatorValue,
     ReportState,
 )
-from fundapp.donors.allocation import released_by_contribution
+from fundapp.donors.allocation import split_by_contribution
 from fundapp.donors.models import Allocation, Contribution, Donor, Pledge, PledgeState
 from fundapp.reference.models import ReferenceItem, Vocabulary
 
@@ -211,10 +210,16 @@ def _base_currency():
 
 
 def _scale(minor, numerator, denominator):
-    """``minor * numerator / denominator`` rounded half to even (Fraction's round is)."""
+    """``minor * numerator / denominator`` rounded half to even, in integers."""
     if denominator == 0:
         return 0
-    return round(Fraction(minor * numerator, denominator))
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    whole, remainder = divmod(minor * numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and whole % 2):
+        whole += 1
+    return whole
 
 
 def _in_period(day, date_from, date_to):
@@ -225,27 +230,64 @@ def _before_end(day, date_to):
     return date_to is None or day <= date_to
 
 
+def _among(column, ids):
+    """``column IN (ids)`` with the ids (integers) written into the statement: hundreds of bound parameters
+    cost the driver more to rewrite (psycopg parses every placeholder) than the database to answer."""
+    return column.in_(bindparam(None, list(ids), expanding=True, literal_execute=True))
+
+
+def _contributions_query(donor):
+    """The donor's contributions, oldest first, as rows of plain columns with their pool's code and name."""
+    return (
+        select(
+            Contribution.id,
+            Contribution.value_date,
+            Contribution.amount_minor,
+            Contribution.currency,
+            Contribution.rate,
+            Contribution.base_amount_minor,
+            Contribution.base_currency,
+            Contribution.pledge_id,
+            Contribution.bank_reference,
+            FundingPool.code.label("pool_code"),
+            FundingPool.name.label("pool_name"),
+        )
+        .join(FundingPool, FundingPool.id == Contribution.pool_id)
+        .where(Contribution.donor_id == donor.id)
+        .order_by(Contribution.value_date, Contribution.id)
+    )
+
+
+def _donors_part(mine, released, committed, net):
+    """``{contribution id: minor}``: the donor's part of ``released`` (minor) of a grant, ``mine`` being the
+    donor's nets in it. ``committed``: the grant's net commitment when the split is exact without the other
+    keys (see ``_DonorMoney``), else None and ``net`` holds every key's positive net."""
+    if committed is not None:
+        return mine if released == committed else dict.fromkeys(mine, 0)
+    return split_by_contribution(net, released, list(mine))
+
+
 class _DonorMoney:
     """Everything the figures of one donor need, read once: contributions, their allocations by grant and
-    date, the nets and releases of the grants they fund."""
+    date, the grants they fund with the nets and releases of those grants."""
 
     def __init__(self, session, donor, date_from, date_to):
         self.donor = donor
         self.date_from, self.date_to = date_from, date_to
         self.base = _base_currency()
-        query = select(Contribution).where(Contribution.donor_id == donor.id)
+        query = _contributions_query(donor)
         if date_to is not None:
             query = query.where(Contribution.value_date <= date_to)
-        self.contributions = session.scalars(query.order_by(Contribution.value_date, Contribution.id)).all()
+        self.contributions = session.execute(query).all()
         self._ratios = self._conversion_ratios()
         ids = [c.id for c in self.contributions]
 
         # Allocations of the donor's contributions, by contribution, grant and entry value date.
         self.allocated_period = defaultdict(int)  # contribution id -> minor
         self.allocated_closing = defaultdict(int)  # contribution id -> minor
-        grant_ids = set()
+        own = defaultdict(lambda: defaultdict(int))  # grant id -> contribution id -> net at the end
         if ids:
-            rows = session.execute(
+            query = (
                 select(
                     Allocation.contribution_id,
                     Allocation.grant_id,
@@ -253,80 +295,153 @@ class _DonorMoney:
                     func.sum(Allocation.amount_minor),
                 )
                 .join(JournalEntry, JournalEntry.id == Allocation.entry_id)
-                .where(Allocation.contribution_id.in_(ids))
+                .where(_among(Allocation.contribution_id, ids))
                 .group_by(Allocation.contribution_id, Allocation.grant_id, JournalEntry.value_date)
             )
-            for contribution_id, grant_id, value_date, total in rows:
-                grant_ids.add(grant_id)
+            for contribution_id, grant_id, value_date, total in session.execute(query):
+                nets_of_grant = own[grant_id]  # a grant counts even if it drew on them after the period
                 if _before_end(value_date, date_to):
+                    nets_of_grant[contribution_id] += int(total)
                     self.allocated_closing[contribution_id] += int(total)
                     if _in_period(value_date, date_from, date_to):
                         self.allocated_period[contribution_id] += int(total)
-        self.grant_ids = sorted(grant_ids)
+        self.grant_ids = sorted(own)
 
-        # Every key's net of those grants at the end of the period (other donors and "other funds" too:
-        # they set the proportions of the releases).
-        nets = defaultdict(lambda: defaultdict(int))
-        released_period = defaultdict(int)
-        released_to_date = defaultdict(int)
+        #: The grants the donor's money went to, by reference, with what ``FundedProject`` shows of them and
+        #: the sum (``committed``) and the smallest of their allocations up to the end of the period.
+        self.grants = []
         if self.grant_ids:
-            query = (
-                select(Allocation.grant_id, Allocation.contribution_id, func.sum(Allocation.amount_minor))
-                .join(JournalEntry, JournalEntry.id == Allocation.entry_id)
-                .where(Allocation.grant_id.in_(self.grant_ids))
-                .group_by(Allocation.grant_id, Allocation.contribution_id)
+            totals = (
+                select(
+                    Allocation.grant_id,
+                    func.sum(Allocation.amount_minor).label("committed"),
+                    func.min(Allocation.amount_minor).label("smallest"),
+                )
+                .where(_among(Allocation.grant_id, self.grant_ids))
+                .group_by(Allocation.grant_id)
             )
             if date_to is not None:
-                query = query.where(JournalEntry.value_date <= date_to)
-            for grant_id, key, total in session.execute(query):
-                nets[grant_id][key] += int(total)
+                totals = totals.join(JournalEntry, JournalEntry.id == Allocation.entry_id).where(
+                    JournalEntry.value_date <= date_to
+                )
+            totals = totals.subquery()
+            self.grants = session.execute(
+                select(
+                    Grant.id,
+                    Grant.reference,
+                    Grant.title,
+                    Grant.state,
+                    Grant.start_date,
+                    Grant.end_date,
+                    Grant.amount_minor,
+                    Grant.currency,
+                    Grant.account_id,
+                    Grant.closed_at,
+                    Grant.proposal_id,
+                    # By key, one row each (PostgreSQL would join every organisation and proposal).
+                    select(Organisation.name_en)
+                    .where(Organisation.id == Grant.organisation_id)
+                    .scalar_subquery()
+                    .label("organisation"),
+                    select(Proposal.theme)
+                    .where(Proposal.id == Grant.proposal_id)
+                    .scalar_subquery()
+                    .label("theme"),
+                    select(ProposalSection.content)
+                    .where(ProposalSection.proposal_id == Grant.proposal_id, ProposalSection.key == "species")
+                    .scalar_subquery()
+                    .label("species"),
+                    totals.c.committed,
+                    totals.c.smallest,
+                )
+                .outerjoin(totals, totals.c.grant_id == Grant.id)
+                .where(_among(Grant.id, self.grant_ids))
+                .order_by(Grant.reference)
+            ).all()
+
+        # Released: the release postings on the grants' accounts, asked by account id (which the posting index
+        # answers) rather than joined through the grants (which PostgreSQL plans as a scan of every posting of
+        # the fund).
+        released_period = defaultdict(int)
+        released_to_date = defaultdict(int)
+        if self.grants:
+            grant_of_account = {grant.account_id: grant.id for grant in self.grants}
             query = (
-                select(Grant.id, JournalEntry.value_date, func.sum(Posting.amount_minor))
-                .join(Posting, Posting.account_id == Grant.account_id)
+                select(Posting.account_id, JournalEntry.value_date, func.sum(Posting.amount_minor))
                 .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-                .where(Grant.id.in_(self.grant_ids), JournalEntry.kind == EntryKind.RELEASE)
-                .group_by(Grant.id, JournalEntry.value_date)
+                .where(_among(Posting.account_id, grant_of_account), JournalEntry.kind == EntryKind.RELEASE)
+                .group_by(Posting.account_id, JournalEntry.value_date)
             )
-            for grant_id, value_date, total in session.execute(query):
+            for account_id, value_date, total in session.execute(query):
+                grant_id = grant_of_account[account_id]
                 if _before_end(value_date, date_to):
                     released_to_date[grant_id] += int(total)
                     if _in_period(value_date, date_from, date_to):
                         released_period[grant_id] += int(total)
-        own = set(ids)
-        #: grant id -> contribution id -> minor, for the donor's contributions only
+
+        # What a grant released is split over every key's positive net at the end of the period, other
+        # donors' and "other funds" too: they set the proportions. The split needs none of them where it is
+        # exact anyway: on a grant no de-commitment touched (its nets are all positive and add up to the sum
+        # of its allocations), if nothing of that sum was released or all of it, each key's part is nothing
+        # or its whole net.
+        exact = {}  # grant id -> its net commitment, for the grants split without the other keys
+        for grant in self.grants:
+            if grant.smallest is not None and grant.smallest > 0:
+                committed = int(grant.committed)
+                if {released_to_date[grant.id], released_period[grant.id]} <= {0, committed}:
+                    exact[grant.id] = committed
+        # The nets of the others: thousands of allocations at fund scale, read as plain rows of the table's
+        # columns (not ORM rows), a few hundred at a time (all at once, they set off the garbage collector
+        # over and over), and added up here, which is quicker than PostgreSQL's sum of bigints (it adds them
+        # up as numerics).
+        nets = defaultdict(dict)
+        split = [grant_id for grant_id in self.grant_ids if grant_id not in exact]
+        if split:
+            allocation, entry = Allocation.__table__.c, JournalEntry.__table__.c
+            query = select(allocation.grant_id, allocation.contribution_id, allocation.amount_minor).where(
+                _among(allocation.grant_id, split)
+            )
+            if date_to is not None:
+                query = query.join(JournalEntry.__table__, entry.id == allocation.entry_id).where(
+                    entry.value_date <= date_to
+                )
+            for rows in session.execute(query).partitions(200):
+                for grant_id, key, minor in rows:
+                    net = nets[grant_id]
+                    net[key] = net.get(key, 0) + minor
+            for grant_id, net in nets.items():
+                if min(net.values()) <= 0:
+                    nets[grant_id] = {key: minor for key, minor in net.items() if minor > 0}
+
+        #: grant id -> contribution id -> minor, for the donor's contributions only (``released_period`` is
+        #: the very dict of ``released_to_date`` when the period saw every release of the grant)
         self.attributed = defaultdict(dict)
         self.released_period = defaultdict(dict)
         self.released_to_date = defaultdict(dict)
         for grant_id in self.grant_ids:
-            net = {key: minor for key, minor in nets[grant_id].items() if minor > 0}
-            period = released_by_contribution(net, Money(released_period[grant_id], self.base))
-            to_date = released_by_contribution(net, Money(released_to_date[grant_id], self.base))
-            for key, minor in net.items():
-                if key in own:
-                    self.attributed[grant_id][key] = minor
-                    self.released_period[grant_id][key] = period[key].minor
-                    self.released_to_date[grant_id][key] = to_date[key].minor
+            mine = {key: minor for key, minor in own[grant_id].items() if minor > 0}
+            committed, net = exact.get(grant_id), nets[grant_id]
+            self.attributed[grant_id] = mine
+            self.released_to_date[grant_id] = _donors_part(mine, released_to_date[grant_id], committed, net)
+            if released_period[grant_id] == released_to_date[grant_id]:
+                self.released_period[grant_id] = self.released_to_date[grant_id]
+            else:
+                self.released_period[grant_id] = _donors_part(mine, released_period[grant_id], committed, net)
 
     def _conversion_ratios(self):
         """contribution id -> (donor-currency minor, base minor): the proportion converting its base parts."""
         currency = self.donor.preferred_currency
-        if currency == self.base:
-            self.donor_currency = self.base
-            return {c.id: (1, 1) for c in self.contributions}
-        own = [c for c in self.contributions if c.currency == currency]
-        if not own:
+        if currency == self.base or not any(c.currency == currency for c in self.contributions):
             self.donor_currency = self.base
             return {c.id: (1, 1) for c in self.contributions}
         self.donor_currency = currency
+        first = next(c for c in self.contributions if c.currency == currency)
         ratios = {}
+        latest = None  # the latest contribution in the donor's currency so far (they come oldest first)
         for contribution in self.contributions:
             if contribution.currency == currency:
-                reference = contribution
-            else:
-                earlier = [
-                    c for c in own if (c.value_date, c.id) <= (contribution.value_date, contribution.id)
-                ]
-                reference = earlier[-1] if earlier else own[0]
+                latest = contribution
+            reference = latest or first
             ratios[contribution.id] = (reference.amount_minor, reference.base_amount_minor)
         return ratios
 
@@ -345,13 +460,6 @@ class _DonorMoney:
         donor = sum(self.to_donor(key, minor) for key, minor in by_contribution.items())
         return Amounts(Money(base, self.base), Money(donor, self.donor_currency))
 
-    def zero(self):
-        return Amounts(Money.zero(self.base), Money.zero(self.donor_currency))
-
-
-def _add(first, second):
-    return Amounts(first.base + second.base, first.donor + second.donor)
-
 
 # -- the figures -------------------------------------------------------------------------------------------
 
@@ -359,7 +467,7 @@ def _add(first, second):
 def donor_figures(session, donor, date_from=None, date_to=None):
     """The donor's key figures over the period (``DonorFigures``; see the module's docstring)."""
     money = _DonorMoney(session, donor, date_from, date_to)
-    return _figures(money, _listed_grant_ids(session, money))
+    return _figures(money, _listed_grant_ids(money))
 
 
 def _figures(money, projects):
@@ -371,9 +479,13 @@ def _figures(money, projects):
         Money(sum(money.contributed_donor_minor(c) for c in in_period), currency),
     )
     allocated = money.amounts(money.allocated_period)
-    released = money.zero()
-    for parts in money.released_period.values():
-        released = _add(released, money.amounts(parts))
+    released_parts = [
+        (key, minor) for parts in money.released_period.values() for key, minor in parts.items()
+    ]
+    released = Amounts(
+        Money(sum(minor for _key, minor in released_parts), base),
+        Money(sum(money.to_donor(key, minor) for key, minor in released_parts), currency),
+    )
     balance_base = sum(c.base_amount_minor - money.allocated_closing[c.id] for c in money.contributions)
     balance_donor = sum(
         money.contributed_donor_minor(c) - money.to_donor(c.id, money.allocated_closing[c.id])
@@ -394,87 +506,83 @@ def _figures(money, projects):
     )
 
 
-def _listed_grant_ids(session, money):
+def _listed_grant_ids(money):
     """The grants ``funded_projects`` lists: some of the donor's money attributed at the end of the period
     (or released), and not closed before the period began."""
-    candidates = [
-        grant_id
-        for grant_id in money.grant_ids
-        if any(money.attributed[grant_id].values()) or any(money.released_to_date[grant_id].values())
-    ]
-    if not candidates or money.date_from is None:
-        return candidates
-    closed = dict(session.execute(select(Grant.id, Grant.closed_at).where(Grant.id.in_(candidates))).all())
     return [
-        grant_id
-        for grant_id in candidates
-        if closed[grant_id] is None or to_local(closed[grant_id]).date() >= money.date_from
+        grant.id
+        for grant in money.grants
+        if (any(money.attributed[grant.id].values()) or any(money.released_to_date[grant.id].values()))
+        and (
+            money.date_from is None
+            or grant.closed_at is None
+            or to_local(grant.closed_at).date() >= money.date_from
+        )
     ]
 
 
 def funded_projects(session, donor, date_from=None, date_to=None):
     """The grants the donor's money funds (``FundedProject`` rows, by grant reference)."""
     money = _DonorMoney(session, donor, date_from, date_to)
-    return _projects(session, money, _listed_grant_ids(session, money))
+    return _projects(session, money, _listed_grant_ids(money))
+
+
+def _species(content):
+    """The species a proposal's "species" section names (its content, None without the section)."""
+    return tuple(
+        Species(
+            str(row.get("scientific_name") or ""),
+            str(row.get("common_name") or ""),
+            str(row.get("red_list") or ""),
+        )
+        for row in (content or {}).get("species", [])
+        if isinstance(row, dict) and (row.get("scientific_name") or row.get("common_name"))
+    )
 
 
 def _projects(session, money, grant_ids):
     if not grant_ids:
         return []
-    rows = session.execute(
-        select(Grant, Organisation.name_en, Proposal.id, Proposal.theme)
-        .join(Organisation, Organisation.id == Grant.organisation_id)
-        .join(Proposal, Proposal.id == Grant.proposal_id)
-        .where(Grant.id.in_(grant_ids))
-        .order_by(Grant.reference)
-    ).all()
-    proposal_ids = [proposal_id for _grant, _org, proposal_id, _theme in rows]
+    listed = set(grant_ids)
+    grants = [grant for grant in money.grants if grant.id in listed]  # by reference
+    proposal_ids = [grant.proposal_id for grant in grants]
     tags = defaultdict(lambda: defaultdict(list))
     for proposal_id, kind, code in session.execute(
         select(ProposalTag.proposal_id, ProposalTag.kind, ProposalTag.code)
-        .where(ProposalTag.proposal_id.in_(proposal_ids), ProposalTag.kind.in_(["region", "gbf_target"]))
+        .where(_among(ProposalTag.proposal_id, proposal_ids), ProposalTag.kind.in_(["region", "gbf_target"]))
         .order_by(ProposalTag.code)
     ):
         tags[proposal_id][kind].append(code)
-    species = {}
-    for proposal_id, content in session.execute(
-        select(ProposalSection.proposal_id, ProposalSection.content).where(
-            ProposalSection.proposal_id.in_(proposal_ids), ProposalSection.key == "species"
-        )
-    ):
-        species[proposal_id] = tuple(
-            Species(
-                str(row.get("scientific_name") or ""),
-                str(row.get("common_name") or ""),
-                str(row.get("red_list") or ""),
-            )
-            for row in (content or {}).get("species", [])
-            if isinstance(row, dict) and (row.get("scientific_name") or row.get("common_name"))
-        )
     labels = _labels(session, [Vocabulary.REGION, Vocabulary.THEME])
     result = []
-    for grant, organisation, proposal_id, theme in rows:
+    for grant in grants:
+        theme = grant.theme
+        released = money.amounts(money.released_to_date[grant.id])
         result.append(
             FundedProject(
                 grant_id=grant.id,
                 reference=grant.reference,
                 title=grant.title,
-                organisation=organisation,
+                organisation=grant.organisation,
                 regions=tuple(
                     Region(code, labels.get((Vocabulary.REGION, code), code))
-                    for code in tags[proposal_id]["region"]
+                    for code in tags[grant.proposal_id]["region"]
                 ),
-                species=species.get(proposal_id, ()),
+                species=_species(grant.species),
                 theme_code=theme or "",
                 theme=labels.get((Vocabulary.THEME, theme), theme or "") if theme else "",
-                gbf_targets=tuple(tags[proposal_id]["gbf_target"]),
+                gbf_targets=tuple(tags[grant.proposal_id]["gbf_target"]),
                 state=grant.state,
                 start_date=grant.start_date,
                 end_date=grant.end_date,
-                grant_amount=grant.amount,
+                grant_amount=Money(grant.amount_minor, grant.currency),
                 attributed=money.amounts(money.attributed[grant.id]),
-                released=money.amounts(money.released_to_date[grant.id]),
-                released_in_period=money.amounts(money.released_period[grant.id]),
+                released=released,
+                released_in_period=(
+                    released
+                    if money.released_period[grant.id] is money.released_to_date[grant.id]
+                    else money.amounts(money.released_period[grant.id])
+                ),
             )
         )
     return result
@@ -493,10 +601,10 @@ def donor_overview(session, donor, date_from=None, date_to=None):
     """``donor_figures``, ``contributions_of`` and ``funded_projects`` of the same period together, reading
     the donor's money once."""
     money = _DonorMoney(session, donor, date_from, date_to)
-    grant_ids = _listed_grant_ids(session, money)
+    grant_ids = _listed_grant_ids(money)
     return DonorOverview(
         figures=_figures(money, grant_ids),
-        contributions=_contributions(session, money),
+        contributions=_contributions(money),
         projects=_projects(session, money, grant_ids),
     )
 
@@ -523,24 +631,19 @@ def funds_project(session, donor, grant):
 def contributions_of(session, donor, date_from=None, date_to=None):
     """The donor's contributions with a value date in the period (``ContributionRow``, oldest first); what is
     allocated of each counts allocations up to the end of the period."""
-    query = (
-        select(Contribution, FundingPool.code, FundingPool.name)
-        .join(FundingPool, FundingPool.id == Contribution.pool_id)
-        .where(Contribution.donor_id == donor.id)
-        .order_by(Contribution.value_date, Contribution.id)
-    )
+    query = _contributions_query(donor)
     if date_from is not None:
         query = query.where(Contribution.value_date >= date_from)
     if date_to is not None:
         query = query.where(Contribution.value_date <= date_to)
     rows = session.execute(query).all()
-    ids = [contribution.id for contribution, _code, _name in rows]
+    ids = [row.id for row in rows]
     allocated = {}
     if ids:
         totals = (
             select(Allocation.contribution_id, func.sum(Allocation.amount_minor))
             .join(JournalEntry, JournalEntry.id == Allocation.entry_id)
-            .where(Allocation.contribution_id.in_(ids))
+            .where(_among(Allocation.contribution_id, ids))
             .group_by(Allocation.contribution_id)
         )
         if date_to is not None:
@@ -549,43 +652,30 @@ def contributions_of(session, donor, date_from=None, date_to=None):
     return _contribution_rows(rows, allocated)
 
 
-def _contributions(session, money):
-    """``contributions_of`` from what ``money`` has read already (plus the names of the pools)."""
-    contributions = [
-        c for c in money.contributions if _in_period(c.value_date, money.date_from, money.date_to)
-    ]
-    pools = {}
-    if contributions:
-        pools = {
-            pool_id: (code, name)
-            for pool_id, code, name in session.execute(
-                select(FundingPool.id, FundingPool.code, FundingPool.name).where(
-                    FundingPool.id.in_({c.pool_id for c in contributions})
-                )
-            )
-        }
-    rows = [(contribution, *pools[contribution.pool_id]) for contribution in contributions]
+def _contributions(money):
+    """``contributions_of`` from what ``money`` has read already."""
+    rows = [c for c in money.contributions if _in_period(c.value_date, money.date_from, money.date_to)]
     return _contribution_rows(rows, money.allocated_closing)
 
 
 def _contribution_rows(rows, allocated):
-    """``ContributionRow``s of ``[(contribution, pool code, pool name)]``, ``allocated``: {id: base minor}."""
+    """``ContributionRow``s of the rows of ``_contributions_query``, ``allocated``: {id: base minor}."""
     result = []
-    for contribution, code, name in rows:
-        used = allocated.get(contribution.id, 0)
+    for row in rows:
+        used = allocated.get(row.id, 0)
         result.append(
             ContributionRow(
-                contribution_id=contribution.id,
-                value_date=contribution.value_date,
-                amount=contribution.amount,
-                rate=Decimal(contribution.rate),
-                base_amount=contribution.base_amount,
-                pool_code=code,
-                pool_name=name,
-                pledge_id=contribution.pledge_id,
-                bank_reference=contribution.bank_reference,
-                allocated=Money(used, contribution.base_currency),
-                unallocated=Money(contribution.base_amount_minor - used, contribution.base_currency),
+                contribution_id=row.id,
+                value_date=row.value_date,
+                amount=Money(row.amount_minor, row.currency),
+                rate=Decimal(row.rate),
+                base_amount=Money(row.base_amount_minor, row.base_currency),
+                pool_code=row.pool_code,
+                pool_name=row.pool_name,
+                pledge_id=row.pledge_id,
+                bank_reference=row.bank_reference,
+                allocated=Money(used, row.base_currency),
+                unallocated=Money(row.base_amount_minor - used, row.base_currency),
             )
         )
     return result

@@ -18,7 +18,12 @@ from fundapp.core.money import Money
 from fundapp.disbursements import ledger
 from fundapp.disbursements.models import EntryKind
 from fundapp.disbursements.pools import receive_funds
-from fundapp.donors.allocation import attribute_commitment, attribute_decommitment, net_by_contribution
+from fundapp.donors.allocation import (
+    attribute_commitment,
+    attribute_decommitment,
+    net_by_contribution,
+    split_by_contribution,
+)
 from fundapp.donors.models import Allocation, Contribution
 from fundapp.extensions import db
 from tests.donors.factories import make_contribution, make_donor, make_funded_grant, make_pool
@@ -128,3 +133,27 @@ def test_allocations_never_exceed_contributions_and_add_up_to_each_commitment(wo
         _check(pool, grants)
     finally:
         savepoint.rollback()
+
+
+nets = st.dictionaries(  # contribution ids and "other funds" (None) -> net minor units
+    st.one_of(st.none(), st.integers(1, 60)),
+    st.one_of(st.integers(0, 3), st.integers(0, 10**15)),
+    min_size=1,
+    max_size=12,
+).filter(lambda net: sum(net.values()) > 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(net=nets, minor=st.one_of(st.integers(-5, 5), st.integers(-(10**13), 10**13)), data=st.data())
+def test_a_release_is_split_as_money_allocate_splits_it_for_every_key_or_some(net, minor, data):
+    order = sorted(net, key=lambda key: (key is None, key or 0))
+    parts = (
+        Money(minor, "KZT").allocate([net[key] for key in order])
+        if minor
+        else [Money.zero("KZT")] * len(order)
+    )
+    expected = {key: part.minor for key, part in zip(order, parts, strict=True)}
+
+    assert split_by_contribution(net, minor) == expected
+    some = data.draw(st.lists(st.sampled_from(order), unique=True))
+    assert split_by_contribution(net, minor, some) == {key: expected[key] for key in some}

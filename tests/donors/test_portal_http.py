@@ -5,17 +5,22 @@ import io
 from datetime import date
 
 import pytest
+from flask import render_template_string
 
+from fundapp.core.formatting import local_date, money
+from fundapp.core.money import Money
 from fundapp.core.permissions import Role
 from fundapp.core.storage import save_upload
 from fundapp.disbursements.models import (
     GrantReport,
+    GrantState,
     ReportFile,
     ReportFileKind,
     ReportIndicatorValue,
     ReportState,
 )
 from fundapp.donors.models import GeneratedReport, ReportJobState, ReportKind
+from fundapp.donors.portal_views import date_cell, money_cell
 from fundapp.extensions import db as _db
 from tests.applications.factories import make_officer
 from tests.conftest import login
@@ -204,3 +209,27 @@ def test_a_finance_officer_is_told_of_pledge_instalments_not_received(app, db, w
     db.session.commit()
     page = text(browser(app, world, "finance_officer").get("/"))
     assert "1 pledge has instalments due and not received" in page
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "kk"])
+def test_the_cells_of_long_tables_read_as_everywhere_else(app, language):
+    amounts = [
+        Money(minor, currency)
+        for currency in ("KZT", "EUR", "USD", "JPY", "KWD")
+        for minor in (0, 5, -5, 99, 100, 123_456, -1_234_567, 1_000_000_000_01, 10**17 + 3, -(10**19))
+    ]
+    days = [date(2026, 1, 1), date(2025, 5, 9), date(2024, 12, 31)]
+    states = list(GrantState)
+    as_template = "{% for s in states %}{{ s.label }}|{% endfor %}"
+    with_cells = "{% for s in states %}{{ s|label_cell(locale) }}|{% endfor %}"
+    for _twice in range(2):  # the second time from what the cells keep
+        with app.test_request_context(headers={"Accept-Language": language}):
+            assert [money_cell(amount) for amount in amounts] == [money(amount) for amount in amounts]
+            assert [money_cell(amount, language) for amount in amounts] == [
+                money(amount) for amount in amounts
+            ]
+            assert [date_cell(day, language) for day in days] == [local_date(day) for day in days]
+            assert render_template_string(
+                with_cells, states=states, locale=language
+            ) == render_template_string(as_template, states=states)
+    assert money_cell(None) == "" and date_cell(None) == ""

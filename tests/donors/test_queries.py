@@ -16,9 +16,12 @@ from sqlalchemy import event, select
 from fundapp.applications.models import ProposalTag
 from fundapp.core.formatting import fund_today
 from fundapp.core.money import Money
+from fundapp.disbursements import ledger
+from fundapp.disbursements.models import EntryKind
 from fundapp.donors import queries
 from fundapp.extensions import db
 from tests.donors.factories import (
+    close,
     make_contribution,
     make_donor,
     make_funded_grant,
@@ -164,3 +167,49 @@ def test_funded_projects_take_the_same_number_of_queries_for_one_grant_or_three(
     make_funded_grant(pool, 1_000_000_00)
     db.session.expire_all()
     assert one > 0 and statements() == one
+
+
+def test_what_each_donor_is_shown_of_a_release_is_their_share_by_the_attribution_rule(db):
+    """A grant partly released, one released in full (each key then gets its whole net, which the
+    queries take without reading the other keys' nets) and one closed after a release (de-committed):
+    what the portal shows each donor is their part of ``allocation.donor_shares``."""
+    from fundapp.donors.allocation import donor_shares
+
+    pool = make_pool("SHARES")
+    donors = [make_donor(name=name, preferred_currency="EUR") for name in ("A", "B", "C")]
+    gifts = {}  # contribution id -> donor id: the three take turns, so that each grant draws on them all
+    for day, (donor, amount, rate) in enumerate(
+        [(donors[0], "301.57", "510.01"), (donors[1], "277.77", "509.33"), (donors[2], "333.33", "512.87")]
+        * 9,
+        start=1,
+    ):
+        gift = make_contribution(
+            donor, pool, amount, currency="EUR", rate=rate, value_date=date(2026, 1, day)
+        )
+        gifts[gift.id] = donor.id
+    partly = make_funded_grant(pool, 1_500_000_01)
+    whole = make_funded_grant(pool, 1_000_000_03)
+    closed = make_funded_grant(pool, 700_000_07)
+    release(partly, 1)
+    ledger.post_entry(  # all of it paid out at once, as the ledger allows
+        db.session,
+        None,
+        EntryKind.RELEASE,
+        [(whole.account, whole.amount), (ledger.cash_account(db.session, "KZT"), -whole.amount)],
+        value_date=fund_today(),
+        grant=whole,
+    )
+    release(closed, 1)
+    close(closed)
+    shares = donor_shares(db.session, [partly, whole, closed])
+
+    for donor in donors:
+        rows = {row.grant_id: row for row in queries.funded_projects(db.session, donor)}
+        for grant in (partly, whole, closed):
+            mine = [share for key, share in shares[grant.id].items() if gifts.get(key) == donor.id]
+            shown = rows.get(grant.id)
+            attributed = shown.attributed.base.minor if shown else 0
+            released = shown.released.base if shown else Money.zero("KZT")
+            assert attributed == sum(minor for minor, _released in mine)
+            assert released == Money.sum((part for _minor, part in mine), "KZT")
+        assert rows[partly.id].released.base and rows[whole.id].released == rows[whole.id].attributed
