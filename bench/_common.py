@@ -28,6 +28,7 @@ from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import config  # noqa: E402
+from fundapp.bench.seed import organisation_bin  # noqa: E402, F401 - the benchmarks generate organisations with it
 
 RESULTS = ROOT / "bench" / "results"
 DATABASE_URL_HELP = "a PostgreSQL server URL, or a sqlite:/// URL of a new file"
@@ -123,19 +124,6 @@ def throwaway_app(database_url):
 def server_version(engine):
     """The database server's version, as "15.20" or "3.40.1"."""
     return ".".join(str(part) for part in engine.dialect.server_version_info or ())
-
-
-def organisation_bin(prefix, serial):
-    """A valid business identification number (BIN) for generated organisation ``serial``: ``prefix`` (4
-    digits), 7 digits and the check digit."""
-    from fundapp.accounts.identifiers import bin_check_digit
-
-    while True:
-        body = f"{prefix}{serial:07d}"
-        check = bin_check_digit(body)
-        if check is not None:
-            return body + str(check)
-        serial += 10_000_000 // 3
 
 
 # -- requests ---------------------------------------------------------------------------------------------

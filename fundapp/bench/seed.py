@@ -246,14 +246,15 @@ def _at(day, hour=10, minute=0):
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
 
 
-def organisation_bin(serial):
-    """A valid 12-digit BIN for generated organisation ``serial``."""
+def organisation_bin(prefix, serial):
+    """A valid business identification number (BIN) for generated organisation ``serial``: ``prefix`` (4
+    digits), 7 digits and the check digit."""
     while True:
-        body = f"1805{serial:07d}"
+        body = f"{prefix}{serial:07d}"
         check = bin_check_digit(body)
         if check is not None:
             return body + str(check)
-        serial += 3_000_000
+        serial += 10_000_000 // 3
 
 
 def kazakh_iban(serial):
@@ -393,7 +394,7 @@ class Seeder:
                     "name_en": f"Steppe and Sea Society {number}",
                     "name_ru": f"Общество степи и моря {number}",
                     "name_kk": f"Дала мен теңіз қоғамы {number}",
-                    "bin": organisation_bin(number),
+                    "bin": organisation_bin("1805", number),
                     "org_type": self.rng.choice(
                         [OrganisationType.NGO] * 4
                         + [OrganisationType.RESEARCH_INSTITUTE, OrganisationType.COMMUNITY_GROUP]

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from flask import render_template_string
 
-from fundapp.core.formatting import local_date, money
+from fundapp.core.formatting import date_cell, local_date, money, money_cell
 from fundapp.core.money import Money
 from fundapp.core.permissions import Role
 from fundapp.core.storage import save_upload
@@ -20,7 +20,6 @@ from fundapp.disbursements.models import (
     ReportState,
 )
 from fundapp.donors.models import GeneratedReport, ReportJobState, ReportKind
-from fundapp.donors.portal_views import date_cell, money_cell
 from fundapp.extensions import db as _db
 from tests.applications.factories import make_officer
 from tests.conftest import login
